@@ -1,0 +1,131 @@
+"""Task families of the paper (Sec. 5 and 5.3): parameter spaces, sampling, validation.
+
+A family is a body, an objective and a parameter space: a box [low, high]^k for
+goal velocities, or the set {-1, +1} for forward/backward. Families are looked up
+by name (`get_family`), and each is registered with gymnasium as
+`smtl/<CamelName>-v0` (see `smtl_tf/envs/__init__.py`).
+"""
+import dataclasses
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+from smtl_tf.envs import bodies
+from smtl_tf.envs import rewards
+
+
+class TaskOutOfRangeError(ValueError):
+  """A task parameter lies outside its family's parameter space."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskFamily:
+  """A distribution p(psi) over tasks sharing one body.
+
+  Attributes:
+    name: e.g. 'halfcheetah_vel'.
+    body: body name (see bodies.BODIES).
+    objective: one of rewards.OBJECTIVES.
+    low, high: bounds of the box parameter space (one entry per task dimension).
+    choices: for discrete families, the allowed values (sampled uniformly).
+  """
+  name: str
+  body: str
+  objective: str
+  low: Tuple[float, ...]
+  high: Tuple[float, ...]
+  choices: Optional[Tuple[float, ...]] = None
+
+  @property
+  def task_dim(self) -> int:
+    return len(self.low)
+
+  @property
+  def env_id(self) -> str:
+    words = {'halfcheetah': 'HalfCheetah', 'fwdbwd': 'FwdBwd', 'vel2d': 'Vel2D'}
+    camel = ''.join(words.get(part, part.capitalize()) for part in self.name.split('_'))
+    return f'smtl/{camel}-v0'
+
+  def describe_space(self) -> str:
+    if self.choices is not None:
+      return f'one of {list(self.choices)}'
+    if self.task_dim == 1:
+      return f'[{self.low[0]}, {self.high[0]}]'
+    return ' x '.join(f'[{lo}, {hi}]' for lo, hi in zip(self.low, self.high))
+
+  def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n tasks [n, task_dim] float64 drawn uniformly from the parameter space."""
+    if self.choices is not None:
+      return rng.choice(np.asarray(self.choices), size=(n, 1))
+    return rng.uniform(self.low, self.high, size=(n, self.task_dim))
+
+  def contains(self, task: np.ndarray) -> bool:
+    task = np.asarray(task, dtype=np.float64).reshape(-1)
+    if task.shape != (self.task_dim,) or not np.all(np.isfinite(task)):
+      return False
+    if self.choices is not None:
+      return bool(np.isin(task, self.choices).all())
+    return bool(np.all(task >= self.low) and np.all(task <= self.high))
+
+  def validate(self, task, allow_out_of_range: bool = False) -> np.ndarray:
+    """Returns the task as [task_dim] float64, or raises a clear error.
+
+    Args:
+      task: a scalar or sequence.
+      allow_out_of_range: accept finite values outside the space (used by the
+        distribution-shift experiments, e.g. testing a [0, 2] model on [-2, 0]).
+    """
+    array = np.asarray(task, dtype=np.float64).reshape(-1)
+    if array.shape != (self.task_dim,):
+      raise TaskOutOfRangeError(
+          f'Task family {self.name!r} takes a {self.task_dim}-dimensional task parameter, '
+          f'got {task!r}.')
+    if not np.all(np.isfinite(array)):
+      raise TaskOutOfRangeError(f'Task parameter {task!r} for {self.name!r} is not finite.')
+    if not allow_out_of_range and not self.contains(array):
+      raise TaskOutOfRangeError(
+          f'Task parameter {task!r} is outside the space of family {self.name!r} '
+          f'({self.describe_space()}). Pick a value inside it, or pass '
+          f'allow_out_of_range=True for a deliberate distribution-shift test.')
+    return array
+
+  def reward_fn(self, keep_xy: bool = True) -> rewards.TaskReward:
+    body = bodies.get_body(self.body)
+    z_index = None
+    if body.z_range is not None:
+      z_index = 2 if keep_xy else 0  # qpos = (x, y, z, ...) for free-floating bodies.
+    return rewards.TaskReward(
+        objective=self.objective, goal_bonus=body.goal_bonus, alive_bonus=body.alive_bonus,
+        ctrl_coef=body.ctrl_coef, lateral_coef=body.lateral_coef, z_index=z_index,
+        z_range=body.z_range)
+
+
+def _velocity(name, body, low, high):
+  return TaskFamily(name, body, 'velocity', (low,), (high,))
+
+
+def _direction(name, body):
+  return TaskFamily(name, body, 'direction', (-1.0,), (1.0,), choices=(-1.0, 1.0))
+
+
+_ALL: Sequence[TaskFamily] = (
+    _velocity('halfcheetah_vel', 'halfcheetah', 0.0, 2.0),
+    _velocity('halfcheetah_vel_full', 'halfcheetah', -2.0, 2.0),
+    _velocity('halfcheetah_vel_neg', 'halfcheetah', -2.0, 0.0),
+    _direction('halfcheetah_fwdbwd', 'halfcheetah'),
+    _velocity('ant_vel', 'ant', 0.0, 3.0),
+    _velocity('ant_vel_full', 'ant', -3.0, 3.0),
+    _velocity('ant_vel_neg', 'ant', -3.0, 0.0),
+    TaskFamily('ant_vel2d', 'ant', 'velocity_2d', (-3.0, -3.0), (3.0, 3.0)),
+    _direction('ant_fwdbwd', 'ant'),
+    _velocity('humanoid_vel', 'humanoid', 0.0, 1.5),
+    _velocity('humanoid_vel_full', 'humanoid', -1.5, 1.5),
+    _direction('humanoid_fwdbwd', 'humanoid'),
+)
+FAMILIES = {family.name: family for family in _ALL}
+
+
+def get_family(name: str) -> TaskFamily:
+  if name not in FAMILIES:
+    raise ValueError(f'Unknown task family {name!r}; choose one of {sorted(FAMILIES)}.')
+  return FAMILIES[name]

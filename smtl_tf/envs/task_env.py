@@ -1,0 +1,94 @@
+"""A gymnasium environment for one task of a task family on a MuJoCo body."""
+from typing import Optional
+
+import gymnasium
+import mujoco
+import numpy as np
+
+from smtl_tf.envs import bodies
+from smtl_tf.envs import families
+
+RESET_QPOS_NOISE = 0.01  # rllab: qpos + N(0, 0.01^2), qvel + N(0, 0.1^2).
+RESET_QVEL_NOISE = 0.1
+
+
+class TaskEnv(gymnasium.Env):
+  """One MuJoCo body with the reward of one task of a family.
+
+  Actions are in [-1, 1]^nu (clipped, then scaled to the actuators' control
+  range). Episodes have no time limit here; gymnasium.make adds the 200-step
+  TimeLimit and the project's runners count the horizon themselves.
+
+  Args:
+    family: task family name, e.g. 'halfcheetah_vel' (see families.FAMILIES).
+    task: task parameter (scalar or [task_dim]); default: the middle of the space
+      (or +1 for forward/backward).
+    dynamics: 'default', or for the ant 'low_friction' / 'crippled' (paper Sec. 5.3).
+    keep_xy: keep absolute x/y positions (root qpos and torso CoM) in the observation.
+    allow_out_of_range: accept a task outside the family's space (distribution shift).
+  """
+  metadata = {'render_modes': []}
+
+  def __init__(self, family: str, task=None, dynamics: str = 'default', keep_xy: bool = True,
+               allow_out_of_range: bool = False):
+    self.family = families.get_family(family)
+    self.body = bodies.get_body(self.family.body)
+    self.dynamics = dynamics
+    self.keep_xy = keep_xy
+    self.allow_out_of_range = allow_out_of_range
+    self.model, self._action_mask = bodies.load_model(self.body, dynamics)
+    self.data = mujoco.MjData(self.model)
+    self._torso_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, 'torso')
+    self._ctrl_low = self.model.actuator_ctrlrange[:, 0].copy()
+    self._ctrl_high = self.model.actuator_ctrlrange[:, 1].copy()
+    self._kept = self._kept_indices()
+    self.reward_fn = self.family.reward_fn(keep_xy)
+    self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
+    self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (len(self._kept),), np.float64)
+    if task is None:
+      task = (1.0,) if self.family.choices else (np.add(self.family.low, self.family.high) / 2)
+    self.set_task(task)
+    self._obs = None
+
+  def _kept_indices(self) -> np.ndarray:
+    size = bodies.observation_size(self.body, self.model)
+    if self.keep_xy:
+      return np.arange(size)
+    n_xy = 1 if self.body.name == 'halfcheetah' else 2
+    com_start = size - 6
+    dropped = list(range(n_xy)) + list(range(com_start, com_start + n_xy))
+    return np.setdiff1d(np.arange(size), dropped)
+
+  @property
+  def dt(self) -> float:
+    return self.body.dt
+
+  def set_task(self, task) -> None:
+    """Sets the task parameter (validated against the family's space)."""
+    self.task = self.family.validate(task, self.allow_out_of_range)
+
+  def _observe(self) -> np.ndarray:
+    return bodies.read_observation(self.body, self.model, self.data, self._torso_id)[self._kept]
+
+  def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
+    super().reset(seed=seed)
+    if options and 'task' in options:
+      self.set_task(options['task'])
+    mujoco.mj_resetData(self.model, self.data)
+    self.data.qpos[:] += self.np_random.normal(size=self.model.nq) * RESET_QPOS_NOISE
+    self.data.qvel[:] += self.np_random.normal(size=self.model.nv) * RESET_QVEL_NOISE
+    mujoco.mj_forward(self.model, self.data)
+    self._obs = self._observe()
+    return self._obs.copy(), {}
+
+  def step(self, action):
+    if self._obs is None:
+      raise RuntimeError('Call reset() before step().')
+    action = np.asarray(action, dtype=np.float64).reshape(self.action_space.shape)
+    applied = np.clip(action, -1.0, 1.0) * self._action_mask
+    self.data.ctrl[:] = self._ctrl_low + (applied + 1.0) * 0.5 * (self._ctrl_high - self._ctrl_low)
+    mujoco.mj_step(self.model, self.data, nstep=self.body.frame_skip)
+    obs = self._observe()
+    reward, done = self.reward_fn(self._obs, action, obs, self.task, np)
+    self._obs = obs
+    return obs.copy(), float(reward), bool(done), False, {}

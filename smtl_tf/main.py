@@ -1,0 +1,81 @@
+"""Entry point: python -m smtl_tf.main --gin_file=gin/<experiment>.gin [--gin_bindings=...].
+
+Run-length and placement are flags; every hyperparameter is a gin binding.
+"""
+import os
+
+import gin
+import numpy as np
+import tensorflow as tf
+from absl import app
+from absl import flags
+from absl import logging
+
+from smtl_tf import run_dir as run_dir_lib
+from smtl_tf import single_task
+
+flags.DEFINE_multi_string('gin_file', [], 'Gin files, applied in order.')
+flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings overriding the files, e.g. '
+                          '"run_slbo.n_stages = 5".')
+flags.DEFINE_string('root_dir', 'runs', 'Root of run directories: '
+                    '<root_dir>/<experiment>/<algorithm>/seed_<seed>/.')
+flags.DEFINE_integer('seed', 0, 'Seeds task sampling, initialization and environment resets.')
+FLAGS = flags.FLAGS
+
+ALGORITHMS = {'slbo': single_task.run_slbo, 'trpo': single_task.run_trpo}
+
+
+@gin.configurable
+def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
+               algorithm: str = gin.REQUIRED, family: str = gin.REQUIRED, task=None):
+  """Runs one algorithm on one experiment and writes its run directory.
+
+  Args:
+    root_dir, seed: from the flags.
+    experiment: experiment name (the run directory's second level).
+    algorithm: one of ALGORITHMS.
+    family: task family name (smtl_tf.envs.FAMILIES).
+    task: task parameter for single-task algorithms.
+  """
+  if algorithm not in ALGORITHMS:
+    raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
+                     f'{sorted(ALGORITHMS)}.')
+  tf.random.set_seed(seed)
+  np.random.seed(seed)
+  run_dir = run_dir_lib.run_directory(root_dir, experiment, algorithm, seed)
+  logging.info('Run directory: %s', run_dir)
+  return ALGORITHMS[algorithm](run_dir=run_dir, family=family, task=task, seed=seed)
+
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ConfigError(ValueError):
+  """A gin file or binding that cannot be used."""
+
+
+def parse_gin(gin_files, gin_bindings) -> None:
+  """Parses gin files and bindings, rejecting unknown names with a clear error."""
+  gin.add_config_file_search_path(REPO_ROOT)
+  for path in gin_files:
+    if not os.path.exists(path) and not os.path.exists(os.path.join(REPO_ROOT, path)):
+      raise ConfigError(f'Gin file {path!r} does not exist; experiments live in {REPO_ROOT}/gin/.')
+  try:
+    gin.parse_config_files_and_bindings(gin_files, gin_bindings, skip_unknown=False)
+  except (ValueError, KeyError, SyntaxError, IOError) as error:
+    raise ConfigError(f'Invalid gin configuration: {error}\nCheck the name against the '
+                      f'configurables in smtl_tf/ (a previous run\'s operative_config.gin lists '
+                      f'them all with their values).') from error
+
+
+def main(argv):
+  del argv
+  try:
+    parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
+  except ConfigError as error:
+    raise app.UsageError(str(error)) from error
+  train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed)
+
+
+if __name__ == '__main__':
+  app.run(main)

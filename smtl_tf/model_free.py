@@ -1,0 +1,60 @@
+"""Model-free TRPO on the real environment (SLBO's 'MF' baseline; the oracle builds on it)."""
+from typing import Dict
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+from smtl_tf import gae as gae_lib
+from smtl_tf.model_trainer import check_finite
+from smtl_tf.normalizer import Normalizer
+from smtl_tf.policy import GaussianPolicy
+from smtl_tf.real_runner import RealRunner
+from smtl_tf.trpo import TRPO
+from smtl_tf.value_function import ValueFunction
+
+
+@gin.configurable
+class RealTRPOAgent(tf.Module):
+  """Each iteration: n_trpo real samples with the policy, GAE, one TRPO update.
+
+  The state normalizer is updated with every batch before the update.
+
+  Args:
+    runner: RealRunner of the task.
+    seed: seeds initialization and sampling.
+    n_trpo: real samples per update.
+    gamma, gae_lambda: 0.99, 0.95.
+  """
+
+  def __init__(self, runner: RealRunner, seed: int, n_trpo: int = 4000, gamma: float = 0.99,
+               gae_lambda: float = 0.95):
+    super().__init__(name='real_trpo_agent')
+    env = runner.env
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    self.runner, self.n_trpo, self.gamma, self.gae_lambda = runner, n_trpo, gamma, gae_lambda
+    self.rng = np.random.default_rng(seed)
+    self.state_normalizer = Normalizer(obs_dim, name='state')
+    self.policy = GaussianPolicy(obs_dim, act_dim, self.state_normalizer, self.rng,
+                                 int(self.rng.integers(2**31)))
+    self.value_fn = ValueFunction(obs_dim, self.state_normalizer, self.rng)
+    self.trpo = TRPO(self.policy, self.value_fn)
+
+  @tf.function
+  def _update(self, batch, vf_permutations):
+    advantages, returns = gae_lib.advantages_and_returns(self.value_fn, batch, self.gamma,
+                                                         self.gae_lambda)
+    flat = gae_lib.flatten_time
+    return self.trpo.update(flat(batch['state']), flat(batch['action']), flat(advantages),
+                            flat(returns), vf_permutations)
+
+  def iteration(self) -> Dict[str, float]:
+    batch, returns = self.runner.collect(self.policy.act, self.n_trpo, None, 'collect')
+    self.state_normalizer.update(batch['state'].reshape(-1, batch['state'].shape[-1]))
+    tensors = {key: tf.constant(value, tf.float32 if value.dtype != bool else tf.bool)
+               for key, value in batch.items()}
+    permutations = np.stack([self.rng.permutation(self.n_trpo) for _ in range(self.trpo.vf_epochs)])
+    stats = self._update(tensors, permutations.astype(np.int32))
+    values = check_finite({k: tf.cast(v, tf.float32) for k, v in stats.items()}, 'TRPO')
+    values['collect_return'] = float(np.mean(returns)) if len(returns) else float('nan')
+    return values

@@ -1,0 +1,75 @@
+"""Gaussian MLP policy with a state-independent log-std (tensorflow-probability)."""
+from typing import Sequence
+
+import gin
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from smtl_tf import networks
+from smtl_tf.normalizer import Normalizer
+
+tfd = tfp.distributions
+
+
+def limited_entropy(loc: tf.Tensor, scale: tf.Tensor, limit: float = 2.0) -> tf.Tensor:
+  """SLBO's entropy surrogate of a Normal, restricted to actions in [-limit, limit].
+
+  It keeps the entropy bonus from rewarding probability mass far outside the
+  action range. loc, scale: [..., act_dim] -> [..., act_dim].
+  """
+  hi = (limit - loc) / scale / np.sqrt(2.0)
+  lo = (-limit - loc) / scale / np.sqrt(2.0)
+  return (0.5 * (tf.math.log(scale) + np.log(2 * np.pi) / 2) * (tf.math.erf(hi) - tf.math.erf(lo))
+          + 0.5 * (tf.exp(-hi * hi) * hi - tf.exp(-lo * lo) * lo))
+
+
+@gin.configurable
+class GaussianPolicy(tf.Module):
+  """pi(a|s) = N(MLP(normalize(s)), exp(log_std)), independent across action dims.
+
+  Args:
+    obs_dim, act_dim: sizes.
+    state_normalizer: the shared state normalizer.
+    rng: numpy generator for the initial weights.
+    seed: seed of the action-sampling generator.
+    hidden_sizes: paper 32, 32.
+    activation: 'tanh' (SLBO) or 'relu'.
+    init_std: initial action std (log-std init log(init_std)).
+  """
+
+  def __init__(self, obs_dim: int, act_dim: int, state_normalizer: Normalizer,
+               rng: np.random.Generator, seed: int, hidden_sizes: Sequence[int] = (32, 32),
+               activation: str = 'tanh', init_std: float = 1.0):
+    super().__init__(name='policy')
+    self.state_normalizer = state_normalizer
+    self.net = networks.MLP((obs_dim, *hidden_sizes, act_dim), activation, rng,
+                            networks.normc(1.0), networks.normc(0.01), name='policy_mlp')
+    self.log_std = tf.Variable(tf.fill([act_dim], float(np.log(init_std))), name='log_std')
+    self.sampler = tf.random.Generator.from_seed(seed)
+
+  @property
+  def variables_to_train(self):
+    return [*self.net.trainable_variables, self.log_std]
+
+  def mean_and_std(self, states: tf.Tensor):
+    """states [..., obs_dim] -> (mean [..., act_dim], std [act_dim])."""
+    return self.net(self.state_normalizer(states)), tf.exp(self.log_std)
+
+  def distribution(self, states: tf.Tensor) -> tfd.Normal:
+    mean, std = self.mean_and_std(states)
+    return tfd.Normal(mean, std * tf.ones_like(mean))
+
+  def sample(self, states: tf.Tensor) -> tf.Tensor:
+    """Stochastic actions [..., act_dim]."""
+    mean, std = self.mean_and_std(states)
+    return mean + std * self.sampler.normal(tf.shape(mean))
+
+  @tf.function
+  def act(self, states: tf.Tensor) -> tf.Tensor:
+    """Compiled sample() for the real runner: states [n, obs_dim] float32."""
+    return self.sample(states)
+
+  @tf.function
+  def act_deterministic(self, states: tf.Tensor) -> tf.Tensor:
+    return self.mean_and_std(states)[0]

@@ -1,0 +1,145 @@
+"""SLBO on one task (Luo et al. 2019): the pieces Algorithm 1 runs once per task.
+
+`SLBOAgent` owns the shared state (normalizers, dynamics model, dataset, value
+function) and the per-task policy, and exposes the phases:
+  collect          n real samples with OU noise into the dataset (Alg. 1 line 7);
+  virtual_training n_inner x (n_model Adam steps, n_policy TRPO updates on the
+                   model) (Alg. 1 lines 9-14);
+  evaluate         fresh real episodes without noise (counted separately).
+"""
+from typing import Dict
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+from smtl_tf import gae as gae_lib
+from smtl_tf.dataset import TransitionDataset
+from smtl_tf.dynamics_model import DynamicsModel
+from smtl_tf.model_trainer import ModelTrainer, check_finite
+from smtl_tf.normalizer import Normalizers
+from smtl_tf.policy import GaussianPolicy
+from smtl_tf.real_runner import OUNoise, RealRunner
+from smtl_tf.trpo import TRPO
+from smtl_tf.value_function import ValueFunction
+from smtl_tf.virtual_env import VirtualEnv, episode_returns
+
+
+@gin.configurable
+class SLBOAgent(tf.Module):
+  """Model, dataset, policy and their trainers for model-based policy optimization.
+
+  Args:
+    runner: RealRunner of the task's family (its env gives the reward function).
+    seed: seeds initialization, sampling and virtual rollouts.
+    n_model: Adam steps per inner iteration (paper n_model = 100).
+    n_policy: TRPO updates per inner iteration (paper n_policy = 40).
+    n_trpo: virtual samples per TRPO update (4000 HalfCheetah, 8000 Ant/Humanoid).
+    model_batch_size: transitions per Adam step (paper 128).
+    multi_step: k of the k-step loss (SLBO 2).
+    gamma, gae_lambda: discount and GAE lambda (0.99, 0.95).
+    reset_pool_size: real reset states drawn per virtual-training call.
+    dataset_capacity: transitions kept in the dataset.
+  """
+
+  def __init__(self, runner: RealRunner, seed: int, n_model: int = 100, n_policy: int = 40,
+               n_trpo: int = 4000, model_batch_size: int = 128, multi_step: int = 2,
+               gamma: float = 0.99, gae_lambda: float = 0.95, reset_pool_size: int = 1000,
+               dataset_capacity: int = 1_000_000):
+    super().__init__(name='slbo_agent')
+    env = runner.env
+    self.runner = runner
+    self.obs_dim = env.observation_space.shape[0]
+    self.act_dim = env.action_space.shape[0]
+    self.horizon = runner.horizon
+    if n_trpo % self.horizon:
+      raise ValueError(f'n_trpo={n_trpo} must be a multiple of the horizon {self.horizon}.')
+    self.n_model, self.n_policy, self.n_trpo = n_model, n_policy, n_trpo
+    self.model_batch_size, self.multi_step = model_batch_size, multi_step
+    self.gamma, self.gae_lambda = gamma, gae_lambda
+    self.reset_pool_size = reset_pool_size
+    self.seed = seed
+    self.rng = np.random.default_rng(seed)
+    self.normalizers = Normalizers(self.obs_dim, self.act_dim)
+    self.model = DynamicsModel(self.obs_dim, self.act_dim, self.normalizers, self.rng)
+    self.model_trainer = ModelTrainer(self.model)
+    self.value_fn = ValueFunction(self.obs_dim, self.normalizers.state, self.rng)
+    self.dataset = TransitionDataset(self.obs_dim, self.act_dim, dataset_capacity)
+    self.noise = OUNoise((runner.n_envs, self.act_dim), self.rng)
+    self.task = tf.Variable(tf.zeros([env.family.task_dim]), trainable=False, name='task')
+    self.new_policy()
+    self.virtual_env = VirtualEnv(self.model, self.policy, env.reward_fn, seed=seed + 1,
+                                  horizon=self.horizon)
+
+  def new_policy(self) -> None:
+    """A freshly initialized policy and its TRPO (Algorithm 1, line 4)."""
+    policy_seed = int(self.rng.integers(2**31))
+    if hasattr(self, 'policy'):
+      fresh = GaussianPolicy(self.obs_dim, self.act_dim, self.normalizers.state, self.rng, policy_seed)
+      for target, source in zip(self.policy.variables_to_train, fresh.variables_to_train):
+        target.assign(source)
+      self.policy.sampler.reset_from_seed(policy_seed)
+      return
+    self.policy = GaussianPolicy(self.obs_dim, self.act_dim, self.normalizers.state, self.rng,
+                                 policy_seed)
+    self.trpo = TRPO(self.policy, self.value_fn)
+
+  def set_task(self, task) -> None:
+    self.runner.set_task(task)
+    self.task.assign(np.asarray(self.runner.env.task, np.float32))
+
+  def collect(self, n_samples: int, purpose: str = 'collect') -> np.ndarray:
+    """Collects real samples with OU noise, adds them to the dataset, updates normalizers.
+
+    Returns the returns of the (noisy) episodes completed.
+    """
+    batch, returns = self.runner.collect(self.policy.act, n_samples, self.noise, purpose)
+    self.dataset.add_batch(batch)
+    flat = {key: batch[key].reshape(-1, *batch[key].shape[2:]) for key in ('state', 'action', 'next_state')}
+    self.normalizers.update(flat['state'], flat['action'], flat['next_state'])
+    return returns
+
+  def train_model(self, n_steps: int) -> Dict[str, float]:
+    windows = self.dataset.sample_windows(self.rng, n_steps, self.model_batch_size, self.multi_step)
+    stats = self.model_trainer.train(windows['states'], windows['actions'],
+                                     windows['next_states'], windows['masks'])
+    return check_finite(stats, 'Dynamics-model training')
+
+  @tf.function
+  def _virtual_policy_iteration(self, initial_states, reset_pool, vf_permutations):
+    """One virtual rollout batch, GAE and TRPO update, compiled together."""
+    batch = self.virtual_env.rollout(initial_states, reset_pool, self.task)
+    advantages, returns = gae_lib.advantages_and_returns(self.value_fn, batch, self.gamma,
+                                                         self.gae_lambda)
+    flat = gae_lib.flatten_time
+    stats = self.trpo.update(flat(batch['state']), flat(batch['action']), flat(advantages),
+                             flat(returns), vf_permutations)
+    return stats, batch['reward'], batch['done'], batch['timeout']
+
+  def train_policy_virtual(self, n_updates: int) -> Dict[str, float]:
+    n_envs = self.n_trpo // self.horizon
+    pool = self.runner.reset_states(self.reset_pool_size)
+    stats, virtual_returns = {}, []
+    for _ in range(n_updates):
+      initial = pool[self.rng.integers(0, len(pool), n_envs)]
+      permutations = np.stack([self.rng.permutation(self.n_trpo) for _ in range(self.trpo.vf_epochs)])
+      result, rewards, dones, timeouts = self._virtual_policy_iteration(
+          initial, pool, permutations.astype(np.int32))
+      stats = result
+      virtual_returns = episode_returns(rewards.numpy(), dones.numpy(), timeouts.numpy())
+    values = check_finite({k: tf.cast(v, tf.float32) for k, v in stats.items()}, 'TRPO on the model')
+    values['virtual_return'] = float(np.mean(virtual_returns)) if len(virtual_returns) else float('nan')
+    return values
+
+  def virtual_training(self, n_inner: int) -> Dict[str, float]:
+    """VirtualTraining(theta, phi, D, n_inner) of Algorithm 1. Returns the last stats."""
+    stats = {}
+    for _ in range(n_inner):
+      model_stats = self.train_model(self.n_model)
+      stats = self.train_policy_virtual(self.n_policy)
+      stats.update({'model_loss': model_stats['loss'], 'model_grad_norm': model_stats['grad_norm']})
+    return stats
+
+  def evaluate(self, n_episodes: int, purpose: str = 'evaluate') -> float:
+    """Mean return of fresh real episodes of the current (stochastic) policy."""
+    return float(np.mean(self.runner.evaluate(self.policy.act, n_episodes, purpose)))

@@ -1,0 +1,36 @@
+"""State-value function V(s): an MLP on normalized states, fit by Adam regression."""
+from typing import Sequence
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+from smtl_tf import networks
+from smtl_tf.normalizer import Normalizer
+
+
+@gin.configurable
+class ValueFunction(tf.Module):
+  """V(s) = MLP(normalize(s)).
+
+  Args:
+    obs_dim: state size.
+    state_normalizer: the shared state normalizer.
+    rng: numpy generator for the initial weights.
+    hidden_sizes: SLBO 64, 64 (tanh).
+  """
+
+  def __init__(self, obs_dim: int, state_normalizer: Normalizer, rng: np.random.Generator,
+               hidden_sizes: Sequence[int] = (64, 64)):
+    super().__init__(name='value_function')
+    self.state_normalizer = state_normalizer
+    self.net = networks.MLP((obs_dim, *hidden_sizes, 1), 'tanh', rng, networks.normc(1.0),
+                            networks.normc(1.0), name='value_mlp')
+
+  @property
+  def variables_to_train(self):
+    return self.net.trainable_variables
+
+  def __call__(self, states: tf.Tensor) -> tf.Tensor:
+    """states [..., obs_dim] -> values [...]."""
+    return tf.squeeze(self.net(self.state_normalizer(states)), -1)

@@ -1,0 +1,100 @@
+"""Dynamics model, k-step loss (Eq. 4) and the dataset's k-step windows."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from smtl_tf.dataset import TransitionDataset
+from smtl_tf.dynamics_model import DynamicsModel
+from smtl_tf.model_trainer import ModelTrainer, multi_step_loss
+from smtl_tf.normalizer import Normalizers
+
+
+def _toy_model(states, actions):
+  return 2.0 * states + actions
+
+
+@pytest.mark.parametrize('mask,expected', [(1.0, (0.353553 + 0.790569) / 2),
+                                           (0.0, (0.353553 + 0.707107) / 2)])
+def test_k_step_loss_matches_hand_computation(mask, expected):
+  # s0 = (0, 0), a0 = (1, 0), s1 = (1, 1); a1 = (0, 1), s2 = (1, 3); diff std (1, 2).
+  # Step 0: predicted delta (1, 0) vs true (1, 1) -> error (0, -0.5), RMS sqrt(0.125).
+  # Step 1 from the prediction (1, 0): predicted delta (1, 1) vs (0, 2) -> (1, -0.5), RMS sqrt(0.625);
+  # from the true state (mask 0): predicted delta (1, 2) vs (0, 2) -> (1, 0), RMS sqrt(0.5).
+  states = tf.constant([[[0.0, 0.0]], [[1.0, 1.0]]])
+  actions = tf.constant([[[1.0, 0.0]], [[0.0, 1.0]]])
+  next_states = tf.constant([[[1.0, 1.0]], [[1.0, 3.0]]])
+  masks = tf.constant([[mask], [1.0]])
+  loss = multi_step_loss(_toy_model, tf.constant([1.0, 2.0]), states, actions, next_states, masks)
+  assert float(loss) == pytest.approx(expected, rel=1e-5)
+
+
+def _linear_system_batch(rng, n_envs=10, steps=50):
+  a_matrix = np.array([[0.9, 0.1, 0.0], [0.0, 0.8, 0.2], [0.1, 0.0, 0.95]])
+  b_matrix = np.array([[0.5, 0.0], [0.0, 0.3], [0.2, 0.2]])
+  state = rng.normal(size=(n_envs, 3))
+  rows = {key: [] for key in ('state', 'action', 'next_state', 'reward', 'done', 'timeout')}
+  for _ in range(steps):
+    action = rng.uniform(-1, 1, (n_envs, 2))
+    next_state = state @ a_matrix.T + action @ b_matrix.T
+    for key, value in zip(rows, (state, action, next_state, np.zeros(n_envs),
+                                 np.zeros(n_envs, bool), np.zeros(n_envs, bool))):
+      rows[key].append(value)
+    state = next_state
+  return {key: np.stack(value) for key, value in rows.items()}
+
+
+def test_model_fit_drives_the_k_step_loss_down_on_a_linear_system():
+  rng = np.random.default_rng(0)
+  normalizers = Normalizers(3, 2)
+  model = DynamicsModel(3, 2, normalizers, rng, hidden_sizes=(64, 64))
+  trainer = ModelTrainer(model, jit_compile=False)
+  dataset = TransitionDataset(3, 2, capacity=10_000)
+  batch = _linear_system_batch(rng)
+  dataset.add_batch(batch)
+  flat = {k: v.reshape(-1, v.shape[-1]) for k, v in batch.items() if k in ('state', 'action', 'next_state')}
+  normalizers.update(flat['state'], flat['action'], flat['next_state'])
+  held_out = dataset.sample_windows(rng, 1, 256, 2)
+  def loss():
+    return float(trainer.evaluate(*(held_out[k][0] for k in ('states', 'actions', 'next_states', 'masks'))))
+  before = loss()
+  for _ in range(5):
+    windows = dataset.sample_windows(rng, 100, 128, 2)
+    trainer.train(windows['states'], windows['actions'], windows['next_states'], windows['masks'])
+  after = loss()
+  assert before > 0.5
+  assert after < 0.2 * before
+
+
+def test_dataset_windows_restart_at_episode_ends_and_batch_boundaries():
+  rng = np.random.default_rng(1)
+  dataset = TransitionDataset(3, 2, capacity=10_000)
+  for _ in range(3):
+    batch = _linear_system_batch(rng, n_envs=4, steps=6)
+    batch['done'][2, 1] = True
+    dataset.add_batch(batch)
+  assert len(dataset) == 3 * 4 * 6
+  windows = dataset.sample_windows(rng, 20, 64, 3)
+  states, next_states, masks = windows['states'], windows['next_states'], windows['masks']
+  for i in range(2):
+    continuing = masks[:, i] == 1.0
+    np.testing.assert_array_equal(states[:, i + 1][continuing], next_states[:, i][continuing])
+  arrays = dataset.arrays()
+  # Every collection segment (one env of one batch) ends in a timeout.
+  assert arrays['timeout'].reshape(-1, 6)[:, -1].all()
+  assert arrays['done'].sum() == 3
+
+
+def test_dataset_is_fifo_at_capacity_and_round_trips():
+  rng = np.random.default_rng(2)
+  dataset = TransitionDataset(3, 2, capacity=50)
+  batches = [_linear_system_batch(rng, n_envs=2, steps=10) for _ in range(4)]
+  for batch in batches:
+    dataset.add_batch(batch)
+  assert len(dataset) == 50 and dataset.n_added == 80
+  newest = np.swapaxes(batches[-1]['state'], 0, 1).reshape(-1, 3)
+  np.testing.assert_allclose(dataset.arrays()['state'][-20:], newest, rtol=1e-6)
+  copy = TransitionDataset(3, 2, capacity=50)
+  copy.load_state_dict(dataset.state_dict())
+  for key, value in dataset.arrays().items():
+    np.testing.assert_array_equal(copy.arrays()[key], value)
+  assert copy.n_added == 80

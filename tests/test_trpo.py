@@ -1,0 +1,84 @@
+"""TRPO kernels: conjugate gradient, exact Fisher-vector products, KL bound, GAE."""
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from smtl_tf import gae
+from smtl_tf.normalizer import Normalizer
+from smtl_tf.policy import GaussianPolicy
+from smtl_tf.trpo import TRPO, conjugate_gradient, flatten
+from smtl_tf.value_function import ValueFunction
+
+
+def test_conjugate_gradient_solves_small_spd_system():
+  rng = np.random.default_rng(0)
+  m = rng.normal(size=(8, 8))
+  a = m @ m.T + 8 * np.eye(8)
+  b = rng.normal(size=8)
+  matrix = tf.constant(a, tf.float32)
+  x = conjugate_gradient(lambda v: tf.linalg.matvec(matrix, v), tf.constant(b, tf.float32), 10)
+  np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b), rtol=1e-3, atol=1e-4)
+
+
+def _tiny_policy(seed=0, obs_dim=3, act_dim=2):
+  rng = np.random.default_rng(seed)
+  normalizer = Normalizer(obs_dim)
+  policy = GaussianPolicy(obs_dim, act_dim, normalizer, rng, seed, hidden_sizes=(4,),
+                          init_std=0.7)
+  # Move the output layer away from its tiny init so every parameter matters.
+  policy.net.kernels[-1].assign(rng.normal(size=policy.net.kernels[-1].shape).astype(np.float32))
+  return policy, ValueFunction(obs_dim, normalizer, rng, hidden_sizes=(8,))
+
+
+def test_fisher_vector_product_equals_explicit_fisher_matrix():
+  policy, value_fn = _tiny_policy()
+  trpo = TRPO(policy, value_fn, cg_damping=0.0)
+  states = tf.constant(np.random.default_rng(1).normal(size=(7, 3)), tf.float32)
+  variables = policy.variables_to_train
+  # For a diagonal Gaussian, F = mean_s J(s)^T diag(1/sigma^2, 2) J(s), where J is the
+  # Jacobian of (mean(s), log_std) with respect to the parameters.
+  with tf.GradientTape(persistent=True) as tape:
+    mean, _ = policy.mean_and_std(states)
+    outputs = tf.concat([mean, tf.tile(policy.log_std[None], [7, 1])], axis=1)  # [7, 4]
+  jacobians = tape.jacobian(outputs, variables)
+  jacobian = tf.concat([tf.reshape(j, [7, 4, -1]) for j in jacobians], axis=2).numpy()
+  std = np.exp(policy.log_std.numpy())
+  metric = np.diag(np.concatenate([1 / std**2, [2.0, 2.0]]))
+  fisher = np.mean([j.T @ metric @ j for j in jacobian], axis=0)
+  vector = np.random.default_rng(2).normal(size=fisher.shape[0]).astype(np.float32)
+  product = trpo.fisher_vector_product(states, tf.constant(vector)).numpy()
+  np.testing.assert_allclose(product, fisher @ vector, rtol=1e-4, atol=1e-5)
+
+
+def test_accepted_trpo_step_keeps_kl_within_bound():
+  policy, value_fn = _tiny_policy(seed=3)
+  trpo = TRPO(policy, value_fn, max_kl=0.01)
+  rng = np.random.default_rng(4)
+  n = 256
+  states = tf.constant(rng.normal(size=(n, 3)), tf.float32)
+  actions = policy.sample(states)
+  advantages = tf.constant(rng.normal(size=n) + actions.numpy()[:, 0], tf.float32)
+  old_mean, old_std = policy.mean_and_std(states)
+  old_params = flatten(policy.variables_to_train).numpy()
+  permutations = np.stack([rng.permutation(n) for _ in range(5)]).astype(np.int32)
+  stats = trpo.update(states, actions, advantages, advantages, permutations)
+  assert bool(stats['accepted'])
+  new_mean, new_std = policy.mean_and_std(states)
+  normal = tfp.distributions.Normal
+  kl = tf.reduce_mean(tf.reduce_sum(normal(old_mean, old_std).kl_divergence(normal(new_mean, new_std)), -1))
+  assert 0.0 < float(kl) <= 1.5 * 0.01
+  assert float(kl) == pytest.approx(float(stats['kl']), rel=1e-4)
+  assert not np.allclose(flatten(policy.variables_to_train).numpy(), old_params)
+
+
+def test_gae_matches_hand_example():
+  # gamma 0.9, lambda 0.8; a timeout at t=1 bootstraps from V(s'_1) but stops the trace;
+  # the episode ends (done) at t=2, so V(s'_2) is not used.
+  rewards = tf.constant([[1.0], [1.0], [1.0]])
+  values = tf.constant([[0.5], [0.5], [0.5]])
+  next_values = tf.constant([[0.5], [0.5], [2.0]])
+  dones = tf.constant([[False], [False], [True]])
+  timeouts = tf.constant([[False], [True], [False]])
+  advantages = gae.gae(rewards, values, next_values, dones, timeouts, 0.9, 0.8).numpy()[:, 0]
+  np.testing.assert_allclose(advantages, [0.95 + 0.72 * 0.95, 0.95, 0.5], rtol=1e-6)
