@@ -61,6 +61,14 @@ class RealRunner:
   def total_steps(self) -> int:
     return sum(self.steps.values())
 
+  def rng_states(self):
+    """JSON-serializable reset-noise generator states of the environments."""
+    return [env.np_random.bit_generator.state for env in self.envs]
+
+  def set_rng_states(self, states) -> None:
+    for env, state in zip(self.envs, states):
+      env.np_random.bit_generator.state = state
+
   def set_task(self, task) -> None:
     for env in self.envs:
       env.set_task(task)

@@ -23,6 +23,7 @@ def _restore(checkpoint, agent_rng, runner, dataset=None):
     return 0, []
   progress, arrays = restored
   agent_rng.bit_generator.state = progress['rng_state']
+  runner.set_rng_states(progress['env_rng_states'])
   runner.steps.clear()
   runner.steps.update(progress['real_steps'])
   if dataset is not None:
@@ -34,7 +35,7 @@ def _restore(checkpoint, agent_rng, runner, dataset=None):
 
 def _progress_record(next_unit: int, agent_rng, runner, curve: List[Dict]) -> Dict:
   return {'next': next_unit, 'rng_state': agent_rng.bit_generator.state,
-          'real_steps': dict(runner.steps), 'curve': curve}
+          'env_rng_states': runner.rng_states(), 'real_steps': dict(runner.steps), 'curve': curve}
 
 
 @gin.configurable
@@ -128,6 +129,20 @@ def _write_results(run_dir, algorithm, family, task, seed, runner, curve) -> Dic
              'seed': seed, 'train_real_samples': runner.steps['collect'],
              'eval_real_samples': runner.steps['evaluate'], 'curve': curve}
   run_dir_lib.write_json(f'{run_dir}/results.json', results)
+  print(format_curve(results))
   logging.info('Wrote %s/results.json: final real return %.1f after %d real training samples.',
                run_dir, curve[-1]['real_return'], runner.steps['collect'])
   return results
+
+
+def format_curve(results: Dict) -> str:
+  """A small table of the learning curve for the terminal."""
+  unit = 'stage' if results['algorithm'] == 'slbo' else 'iteration'
+  lines = [f"{results['algorithm'].upper()} on {results['family']}, task {results['task']} "
+           f"(seed {results['seed']})",
+           f'{unit:>10s} {"real samples":>13s} {"real return":>12s}']
+  for point in results['curve']:
+    lines.append(f"{point[unit]:>10d} {point['real_samples']:>13d} {point['real_return']:>12.1f}")
+  lines.append(f"Evaluation episodes used {results['eval_real_samples']} further real steps "
+               f"(not counted as training samples).")
+  return '\n'.join(lines)

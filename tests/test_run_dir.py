@@ -68,3 +68,12 @@ def test_mismatched_checkpoint_gives_a_clear_error(tmp_path):
   with pytest.raises(run_dir_lib.CheckpointError, match='different configuration'):
     _run(tmp_path, 'slbo_halfcheetah_vel1.gin',
          ['run_slbo.n_stages = 3', 'DynamicsModel.hidden_sizes = (16, 16)'])
+
+
+def test_same_seed_gives_identical_runs_and_resume_matches_uninterrupted(tmp_path):
+  straight = _run(tmp_path / 'a', 'slbo_halfcheetah_vel1.gin', ['run_slbo.n_stages = 3'])
+  again = _run(tmp_path / 'b', 'slbo_halfcheetah_vel1.gin', ['run_slbo.n_stages = 3'])
+  assert again['curve'] == straight['curve']
+  _run(tmp_path / 'c', 'slbo_halfcheetah_vel1.gin', ['run_slbo.n_stages = 1'])
+  resumed = _run(tmp_path / 'c', 'slbo_halfcheetah_vel1.gin', ['run_slbo.n_stages = 3'])
+  assert resumed['curve'] == straight['curve']

@@ -1,0 +1,125 @@
+"""Throughput benchmark: python -m smtl_tf.bench [--family=halfcheetah_vel] [--json=PATH].
+
+Measures, in one run on this machine:
+  matmul_gflops          dense float32 matmul rate (2048 x 2048), the reference;
+  virtual_rollout        samples/s of one 20 x 200 virtual rollout (2x500 model + policy);
+  trpo_update            ms of one TRPO update on 4000 samples (CG, line search, value fit);
+  model_adam_100         ms of 100 Adam steps of the k-step loss (batch 128, k = 2);
+  real_collect           real steps/s with the policy in the loop (20 lockstep envs);
+  mj_step                raw mujoco.mj_step rate of the same model, the bound for real_collect.
+Each compute figure is printed with its ratio to what the matmul rate allows for its
+(estimated) FLOP count; real_collect with its ratio to the raw mj_step rate. A
+benchmark, not a test: it asserts nothing.
+"""
+import json
+import time
+from typing import Callable, Dict
+
+import mujoco
+import numpy as np
+import tensorflow as tf
+from absl import app
+from absl import flags
+
+from smtl_tf.real_runner import RealRunner
+from smtl_tf.slbo import SLBOAgent
+
+flags.DEFINE_string('family', 'halfcheetah_vel', 'Task family to benchmark.')
+flags.DEFINE_string('json', None, 'Also write the figures as one JSON object to this path.')
+flags.DEFINE_integer('repeats', 10, 'Timed repetitions of each phase (after a warm-up).')
+FLAGS = flags.FLAGS
+
+
+def _time(fn: Callable[[], object], repeats: int) -> float:
+  """Median wall time (s) of fn() after one warm-up call."""
+  fn()
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return float(np.median(times))
+
+
+def _mlp_flops(sizes) -> int:
+  """Forward FLOPs (multiply-adds x 2) of one row through dense layers of these widths."""
+  return sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def matmul_gflops(repeats: int) -> float:
+  a = tf.random.normal([2048, 2048])
+  b = tf.random.normal([2048, 2048])
+  matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+  return 2 * 2048**3 / _time(lambda: matmul().numpy(), repeats) / 1e9
+
+
+def mj_step_rate(env, n: int = 5000) -> float:
+  data = mujoco.MjData(env.model)
+  start = time.perf_counter()
+  for _ in range(n):
+    mujoco.mj_step(env.model, data)
+  return n / (time.perf_counter() - start) / env.body.frame_skip
+
+
+def run(family: str, repeats: int) -> Dict[str, float]:
+  runner = RealRunner(family, 20, seed=0)
+  agent = SLBOAgent(runner, seed=0)
+  agent.set_task(runner.env.family.sample(np.random.default_rng(0), 1)[0])
+  obs_dim, act_dim = agent.obs_dim, agent.act_dim
+  agent.collect(agent.n_trpo)
+  figures = {'matmul_gflops': matmul_gflops(repeats)}
+  flops_per_second = figures['matmul_gflops'] * 1e9
+
+  model_flops = _mlp_flops((obs_dim + act_dim, 500, 500, obs_dim))
+  policy_flops = _mlp_flops((obs_dim, 32, 32, act_dim))
+  value_flops = _mlp_flops((obs_dim, 64, 64, 1))
+
+  pool = runner.reset_states(agent.reset_pool_size)
+  n_envs = agent.n_trpo // agent.horizon
+  seconds = _time(lambda: agent.virtual_env.rollout(pool[:n_envs], pool, agent.task)['reward'].numpy(),
+                  repeats)
+  figures['virtual_rollout_samples_per_s'] = agent.n_trpo / seconds
+  figures['virtual_rollout_ratio'] = figures['virtual_rollout_samples_per_s'] * (
+      model_flops + policy_flops) / flops_per_second
+
+  batch = agent.virtual_env.rollout(pool[:n_envs], pool, agent.task)
+  flat = {k: tf.reshape(v, [agent.n_trpo, -1]) for k, v in batch.items()}
+  advantages = tf.random.normal([agent.n_trpo])
+  permutations = np.stack([np.random.permutation(agent.n_trpo) for _ in range(5)]).astype(np.int32)
+  seconds = _time(lambda: agent.trpo.update(flat['state'], flat['action'], advantages, advantages,
+                                            permutations)['kl'].numpy(), repeats)
+  figures['trpo_update_ms'] = 1e3 * seconds
+  # Estimate: gradient (3 passes) + ~12 Fisher-vector products (5 passes each) + ~3 line-search
+  # passes for the policy; 5 epochs of forward+backward (3 passes) + 1 pass for the value function.
+  trpo_flops = agent.n_trpo * (66 * policy_flops + 16 * value_flops)
+  figures['trpo_update_ratio'] = trpo_flops / seconds / flops_per_second
+
+  windows = agent.dataset.sample_windows(agent.rng, 100, agent.model_batch_size, agent.multi_step)
+  seconds = _time(lambda: agent.model_trainer.train(
+      windows['states'], windows['actions'], windows['next_states'], windows['masks'])['loss'].numpy(),
+      repeats)
+  figures['model_adam_100_ms'] = 1e3 * seconds
+  adam_flops = 100 * agent.multi_step * agent.model_batch_size * 3 * model_flops
+  figures['model_adam_ratio'] = adam_flops / seconds / flops_per_second
+
+  seconds = _time(lambda: runner.collect(agent.policy.act, 4000, agent.noise, 'bench'),
+                  max(2, repeats // 3))
+  figures['real_collect_steps_per_s'] = 4000 / seconds
+  figures['mj_step_per_s'] = mj_step_rate(runner.env)
+  figures['real_collect_ratio'] = figures['real_collect_steps_per_s'] / figures['mj_step_per_s']
+  return figures
+
+
+def main(argv):
+  del argv
+  figures = run(FLAGS.family, FLAGS.repeats)
+  print(f'smtl_tf.bench on {FLAGS.family} (medians of {FLAGS.repeats} runs)')
+  for key, value in figures.items():
+    print(f'  {key:32s} {value:12.3f}')
+  if FLAGS.json:
+    with open(FLAGS.json, 'w') as f:
+      json.dump(figures, f, indent=2, sort_keys=True)
+
+
+if __name__ == '__main__':
+  app.run(main)
