@@ -13,6 +13,7 @@ from absl import logging
 
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import single_task
+from smtl_tf import smtl
 
 flags.DEFINE_multi_string('gin_file', [], 'Gin files, applied in order.')
 flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings overriding the files, e.g. '
@@ -22,7 +23,9 @@ flags.DEFINE_string('root_dir', 'runs', 'Root of run directories: '
 flags.DEFINE_integer('seed', 0, 'Seeds task sampling, initialization and environment resets.')
 FLAGS = flags.FLAGS
 
-ALGORITHMS = {'slbo': single_task.run_slbo, 'trpo': single_task.run_trpo}
+SINGLE_TASK = {'slbo': single_task.run_slbo, 'trpo': single_task.run_trpo}
+MULTI_TASK = {'smtl': smtl.run_smtl}
+ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
 
 
 @gin.configurable
@@ -34,8 +37,8 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
     root_dir, seed: from the flags.
     experiment: experiment name (the run directory's second level).
     algorithm: one of ALGORITHMS.
-    family: task family name (smtl_tf.envs.FAMILIES).
-    task: task parameter for single-task algorithms.
+    family: (training) task family name (smtl_tf.envs.FAMILIES).
+    task: task parameter, for the single-task algorithms only.
   """
   if algorithm not in ALGORITHMS:
     raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
@@ -44,7 +47,11 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
   np.random.seed(seed)
   run_dir = run_dir_lib.run_directory(root_dir, experiment, algorithm, seed)
   logging.info('Run directory: %s', run_dir)
-  return ALGORITHMS[algorithm](run_dir=run_dir, family=family, task=task, seed=seed)
+  if algorithm in SINGLE_TASK:
+    if task is None:
+      raise ValueError(f'Algorithm {algorithm!r} trains on one task: bind train_eval.task.')
+    return SINGLE_TASK[algorithm](run_dir=run_dir, family=family, task=task, seed=seed)
+  return MULTI_TASK[algorithm](run_dir=run_dir, family=family, seed=seed, experiment=experiment)
 
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -82,8 +82,8 @@ class RunCheckpoint:
   crash mid-save leaves the previous checkpoint intact.
   """
 
-  def __init__(self, run_dir: str, **trackables):
-    self.directory = os.path.join(run_dir, 'checkpoints')
+  def __init__(self, run_dir: str, name: str = 'checkpoints', **trackables):
+    self.directory = os.path.join(run_dir, name)
     os.makedirs(self.directory, exist_ok=True)
     self.checkpoint = tf.train.Checkpoint(**trackables)
 

@@ -15,3 +15,16 @@ def test_short_slbo_run_beats_the_initial_policy(tmp_path):
   # matching the goal velocity scores near 0.
   assert final > initial + 50, results['curve']
   assert results['train_real_samples'] == 3 * 2000
+
+
+def test_warmed_up_policy_beats_a_random_policy_on_unseen_tasks(tmp_path):
+  import gin
+  gin.clear_config()
+  main.parse_gin([os.path.join(main.REPO_ROOT, 'gin', 'halfcheetah_vel.gin'), QUICK], [])
+  results = main.train_eval(root_dir=str(tmp_path), seed=0)
+  tasks = results['test_tasks']
+  random_policy = sum(task['random_policy_return'] for task in tasks) / len(tasks)
+  zero_shot = sum(task['returns'][0] for task in tasks) / len(tasks)
+  assert all(task['adapt_samples'][0] == 0 for task in tasks)
+  # Warm-up on the model learned from 4 other tasks uses no real sample of the test task.
+  assert zero_shot > random_policy + 30, tasks

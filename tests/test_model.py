@@ -98,3 +98,15 @@ def test_dataset_is_fifo_at_capacity_and_round_trips():
   for key, value in dataset.arrays().items():
     np.testing.assert_array_equal(copy.arrays()[key], value)
   assert copy.n_added == 80
+
+
+def test_nan_in_training_raises_a_clear_error():
+  from smtl_tf.real_runner import RealRunner
+  from smtl_tf.slbo import SLBOAgent
+  agent = SLBOAgent(RealRunner('halfcheetah_vel', 2, seed=0), seed=0, n_trpo=400)
+  agent.set_task(1.0)
+  agent.collect(400)
+  kernel = agent.model.net.kernels[0]
+  kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+  with pytest.raises(FloatingPointError, match='diverged'):
+    agent.train_model(3)

@@ -76,6 +76,7 @@ class TaskFamily:
         distribution-shift experiments, e.g. testing a [0, 2] model on [-2, 0]).
     """
     array = np.asarray(task, dtype=np.float64).reshape(-1)
+    task = array.tolist() if array.size > 1 else float(array[0]) if array.size else task
     if array.shape != (self.task_dim,):
       raise TaskOutOfRangeError(
           f'Task family {self.name!r} takes a {self.task_dim}-dimensional task parameter, '

@@ -1,0 +1,263 @@
+"""Sequential Multi-task Learning: Algorithm 1 and adaptation to unseen tasks (Eq. 6).
+
+Training (Algorithm 1): for each of n_tasks tasks, a fresh policy; warm-up
+VirtualTraining(n_warmup) when the dataset is not empty; then n_slbo times
+collect n_collect noisy real samples and VirtualTraining(n_inner). The dynamics
+model, normalizers, value function, their optimizer states and the dataset
+carry over from task to task; only the policy is re-initialized.
+
+Adaptation (DESIGN.md section 7): each test task starts from the trained state
+(restored from `checkpoints_trained/`), warms up a fresh policy on the model (0
+real samples), then runs n_adapt SLBO stages; the real return is measured after
+the warm-up and after every stage. Test tasks do not see each other's data.
+"""
+from typing import Dict, List, Optional
+
+import gin
+import numpy as np
+from absl import logging
+
+from smtl_tf import envs
+from smtl_tf import results as results_lib
+from smtl_tf import run_dir as run_dir_lib
+from smtl_tf.real_runner import RealRunner
+from smtl_tf.slbo import SLBOAgent
+
+TRAINED = 'checkpoints_trained'
+
+
+def check_compatible(train_family: str, test_family: str) -> None:
+  """Train and test families must share the body and the reward's form."""
+  train, test = envs.get_family(train_family), envs.get_family(test_family)
+  if (train.body, train.objective) != (test.body, test.objective):
+    raise ValueError(
+        f'Test family {test_family!r} ({test.body}, {test.objective}) does not match training '
+        f'family {train_family!r} ({train.body}, {train.objective}); a learned model transfers '
+        f'only between tasks of one body and reward form.')
+
+
+@gin.configurable
+def test_tasks(family: str, n_test_tasks: int = 40, test_seed: int = 1234) -> np.ndarray:
+  """The fixed test tasks [n_test_tasks, task_dim], identical for every algorithm and seed."""
+  return envs.get_family(family).sample(np.random.default_rng(test_seed), n_test_tasks)
+
+
+class SMTLRun:
+  """State of one SMTL run: agent, runners, progress record and checkpoints."""
+
+  def __init__(self, run_dir: str, family: str, test_family: str, seed: int, n_envs: int,
+               train_dynamics: str, test_dynamics: str, keep_xy: bool):
+    check_compatible(family, test_family)
+    self.run_dir = run_dir
+    self.train_runner = RealRunner(family, n_envs, seed=seed, dynamics=train_dynamics,
+                                   keep_xy=keep_xy)
+    self.test_runner = RealRunner(test_family, n_envs, seed=seed + 10_000, dynamics=test_dynamics,
+                                  keep_xy=keep_xy)
+    self.agent = SLBOAgent(self.train_runner, seed)
+    self.checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=self.agent)
+    self.trained = run_dir_lib.RunCheckpoint(run_dir, name=TRAINED, agent=self.agent)
+    self.runners = {'train': self.train_runner, 'test': self.test_runner}
+
+  def record(self, progress: Dict) -> Dict:
+    """progress plus every RNG state and counter needed to resume exactly."""
+    return {**progress, 'rng_state': self.agent.rng.bit_generator.state,
+            'runners': {name: {'steps': dict(r.steps), 'env_rng_states': r.rng_states()}
+                        for name, r in self.runners.items()}}
+
+  def load(self, restored) -> Dict:
+    progress, arrays = restored
+    self.agent.rng.bit_generator.state = progress['rng_state']
+    for name, runner in self.runners.items():
+      runner.steps.clear()
+      runner.steps.update(progress['runners'][name]['steps'])
+      runner.set_rng_states(progress['runners'][name]['env_rng_states'])
+    self.agent.dataset.load_state_dict(
+        {key[len('dataset/'):]: value for key, value in arrays.items() if key.startswith('dataset/')})
+    return progress
+
+  def save(self, checkpoint: run_dir_lib.RunCheckpoint, progress: Dict) -> None:
+    checkpoint.save(self.record(progress),
+                    {f'dataset/{k}': v for k, v in self.agent.dataset.state_dict().items()})
+
+  def restore_trained(self, keep_counters: bool = True) -> None:
+    """Resets model, normalizers, value function and dataset to the end of training."""
+    saved = {name: dict(r.steps) for name, r in self.runners.items()}
+    states = {name: r.rng_states() for name, r in self.runners.items()}
+    rng_state = self.agent.rng.bit_generator.state
+    restored = self.trained.restore()
+    if restored is None:
+      raise run_dir_lib.CheckpointError(
+          f'No trained state in {self.trained.directory}: run training first.')
+    self.load(restored)
+    if keep_counters:  # Only the learned state goes back; counters and RNGs move on.
+      self.agent.rng.bit_generator.state = rng_state
+      for name, runner in self.runners.items():
+        runner.steps.clear()
+        runner.steps.update(saved[name])
+        runner.set_rng_states(states[name])
+
+
+@gin.configurable
+def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = None,
+             train_dynamics: str = 'default', test_dynamics: str = 'default',
+             n_tasks: int = 100, n_warmup: int = 40, n_slbo: int = 1, n_inner: int = 0,
+             n_collect: int = 4000, n_adapt: int = 3, n_adapt_inner: int = 40,
+             eval_episodes: int = 20, n_envs: int = 20, keep_xy: bool = True,
+             experiment: str = '') -> Dict:
+  """Trains SMTL on a task family, then adapts to the fixed test tasks and writes results.json.
+
+  Args:
+    run_dir: the run directory.
+    family: training task family, e.g. 'halfcheetah_vel'.
+    seed: seeds training tasks, initialization, noise and resets (not the test tasks).
+    test_family: family of the test tasks (default: the training family); e.g.
+      'halfcheetah_vel_neg' for the positive-to-negative shift.
+    train_dynamics, test_dynamics: 'default', 'low_friction' or 'crippled' (ant).
+    n_tasks: training tasks (paper 100).
+    n_warmup: VirtualTraining iterations of the warm-up (paper 40), in training and adaptation.
+    n_slbo: collection stages per training task (paper 1).
+    n_inner: VirtualTraining iterations after each training collection (the original code: 0,
+      so a task's data first serves the next task's warm-up).
+    n_collect: real samples per collection (4000 HalfCheetah, 8000 Ant/Humanoid).
+    n_adapt: SLBO stages per test task (paper 3).
+    n_adapt_inner: VirtualTraining iterations per adaptation stage (original code 40).
+    eval_episodes: fresh real episodes per return measurement (original code 20).
+    n_envs: real environments stepped in lockstep.
+    keep_xy: keep absolute x/y positions in observations.
+    experiment: experiment name written into results.json.
+
+  Returns:
+    The results record (see smtl_tf/results.py).
+  """
+  test_family = test_family or family
+  run = SMTLRun(run_dir, family, test_family, seed, n_envs, train_dynamics, test_dynamics, keep_xy)
+  agent = run.agent
+  run_dir_lib.save_operative_config(run_dir)
+  train_tasks = envs.get_family(family).sample(np.random.default_rng(seed), n_tasks)
+  evaluation_tasks = test_tasks(test_family)
+  restored = run.checkpoint.restore()
+  plan = {'family': family, 'test_family': test_family, 'n_tasks': n_tasks,
+          'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt}
+  progress = run.load(restored) if restored else {
+      'phase': 'train', 'next_task': 0, 'next_test': 0, 'next_stage': 0, 'train_log': [],
+      'test_records': [], 'plan': plan}
+  if restored:
+    _check_plan(run.checkpoint.directory, progress['plan'], plan)
+    logging.info('Resuming %s: phase %s, task %d, test task %d, stage %d.', run_dir,
+                 progress['phase'], progress['next_task'], progress['next_test'],
+                 progress['next_stage'])
+
+  if progress['phase'] == 'train':
+    train(run, progress, train_tasks, n_warmup, n_slbo, n_inner, n_collect)
+    run.save(run.trained, progress)
+    progress['phase'] = 'adapt'
+    run.save(run.checkpoint, progress)
+  if progress['phase'] == 'adapt':
+    adapt(run, progress, evaluation_tasks, n_warmup, n_adapt, n_adapt_inner, n_collect,
+          eval_episodes)
+    progress['phase'] = 'done'
+    run.save(run.checkpoint, progress)
+  record = results_lib.make_results(
+      experiment=experiment, algorithm='smtl', seed=seed, family=family, test_family=test_family,
+      train_real_samples=run.train_runner.steps['collect'],
+      eval_real_samples=run.train_runner.steps['evaluate'] + run.test_runner.steps['evaluate'],
+      test_records=progress['test_records'], extra={'train_tasks': train_tasks.tolist(),
+                                                    'train_log': progress['train_log']})
+  results_lib.write(run_dir, record)
+  print(results_lib.format_table(record))
+  return record
+
+
+def _check_plan(directory: str, saved: Dict, requested: Dict) -> None:
+  """A run resumes only with the tasks it was started with."""
+  changed = [key for key in requested if saved.get(key) != requested[key]]
+  if changed:
+    raise run_dir_lib.CheckpointError(
+        f'The checkpoint in {directory} was written for a different run ({", ".join(changed)} '
+        f'changed). Resume with the original settings, or use another --root_dir or --seed.')
+
+
+def train(run: SMTLRun, progress: Dict, train_tasks: np.ndarray, n_warmup: int, n_slbo: int,
+          n_inner: int, n_collect: int) -> None:
+  """Algorithm 1 from task progress['next_task'] on; checkpoints after every task."""
+  agent, runner = run.agent, run.train_runner
+  n_tasks = len(train_tasks)
+  meter = run_dir_lib.Progress(run.run_dir, n_tasks, progress['next_task'])
+  for index in range(progress['next_task'], n_tasks):
+    task = train_tasks[index]
+    agent.set_task(task)
+    agent.new_policy()
+    entry = {'task': task.tolist(), 'warmed_up': len(agent.dataset) > 0}
+    if entry['warmed_up']:
+      entry.update(_prefixed('warmup', agent.virtual_training(n_warmup)))
+    for _ in range(n_slbo):
+      entry['collect_return'] = float(np.mean(agent.collect(n_collect)))
+      if n_inner:
+        entry.update(_prefixed('inner', agent.virtual_training(n_inner)))
+    entry['real_samples'] = runner.steps['collect']
+    entry['dataset_size'] = len(agent.dataset)
+    progress['train_log'].append(entry)
+    progress['next_task'] = index + 1
+    scalars = {'train/collect_return': entry['collect_return'],
+               'train/real_samples': entry['real_samples'], 'train/task_index': index + 1}
+    if entry['warmed_up']:
+      scalars.update({'train/virtual_return': entry['warmup/virtual_return'],
+                      'train/model_loss': entry['warmup/model_loss'],
+                      'train/policy_kl': entry['warmup/kl'],
+                      'train/policy_entropy': entry['warmup/entropy']})
+    meter.log(index + 1, f'train task {index + 1}/{n_tasks} (task {_fmt(task)})',
+              entry['real_samples'], scalars)
+    run.save(run.checkpoint, progress)
+
+
+def adapt(run: SMTLRun, progress: Dict, tasks: np.ndarray, n_warmup: int, n_adapt: int,
+          n_inner: int, n_collect: int, eval_episodes: int) -> None:
+  """Adapts to every test task from the trained state; checkpoints after every stage."""
+  agent, runner = run.agent, run.test_runner
+  agent.runner = runner
+  n_units = len(tasks) * (n_adapt + 1)
+  meter = run_dir_lib.Progress(run.run_dir, n_units,
+                               progress['next_test'] * (n_adapt + 1) + progress['next_stage'])
+  for index in range(progress['next_test'], len(tasks)):
+    task = tasks[index]
+    if progress['next_stage'] == 0:
+      run.restore_trained()
+    agent.set_task(task)
+    if progress['next_stage'] == 0:
+      agent.new_policy()
+      random_return = agent.evaluate(eval_episodes)
+      agent.virtual_training(n_warmup)
+      progress['test_records'].append({
+          'task': task.tolist(), 'random_policy_return': random_return,
+          'returns': [agent.evaluate(eval_episodes)], 'adapt_samples': [0]})
+      progress['next_stage'] = 1
+      _log_adaptation(meter, progress, index, len(tasks), n_adapt)
+      run.save(run.checkpoint, progress)
+    record = progress['test_records'][index]
+    for stage in range(progress['next_stage'], n_adapt + 1):
+      agent.collect(n_collect, purpose='adapt')
+      agent.virtual_training(n_inner)
+      record['returns'].append(agent.evaluate(eval_episodes))
+      record['adapt_samples'].append(record['adapt_samples'][-1] + n_collect)
+      progress['next_stage'] = stage + 1
+      _log_adaptation(meter, progress, index, len(tasks), n_adapt)
+      run.save(run.checkpoint, progress)
+    progress['next_test'] = index + 1
+    progress['next_stage'] = 0
+
+
+def _log_adaptation(meter, progress, index: int, n_tests: int, n_adapt: int) -> None:
+  record = progress['test_records'][index]
+  k = len(record['returns']) - 1
+  meter.log(index * (n_adapt + 1) + k + 1,
+            f'adapt test task {index + 1}/{n_tests} (task {_fmt(record["task"])}), iteration {k}',
+            index, {f'eval/return_iter_{k}': record['returns'][k],
+                    'eval/adapt_samples': record['adapt_samples'][k]})
+
+
+def _prefixed(prefix: str, stats: Dict[str, float]) -> Dict[str, float]:
+  return {f'{prefix}/{key}': value for key, value in stats.items()}
+
+
+def _fmt(task) -> str:
+  return ', '.join(f'{value:.3g}' for value in np.ravel(task))

@@ -1,0 +1,128 @@
+"""Algorithm 1 and the adaptation protocol on tiny configs."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import gin
+import numpy as np
+import pytest
+
+from smtl_tf import adapt
+from smtl_tf import main
+from smtl_tf import results as results_lib
+from smtl_tf import run_dir as run_dir_lib
+from smtl_tf import smtl
+
+GIN = os.path.join(main.REPO_ROOT, 'gin')
+
+
+def _run(root, experiment='halfcheetah_vel', overlay='tiny.gin', bindings=(), seed=0):
+  gin.clear_config()
+  main.parse_gin([os.path.join(GIN, f'{experiment}.gin'), os.path.join(GIN, overlay)],
+                 list(bindings))
+  return main.train_eval(root_dir=str(root), seed=seed)
+
+
+def test_algorithm_1_counts_samples_and_warms_up_all_but_the_first_task(tmp_path):
+  record = _run(tmp_path, bindings=['run_smtl.n_tasks = 4', 'run_smtl.n_slbo = 2',
+                                    'run_smtl.n_inner = 1'])
+  log = record['train_log']
+  assert len(log) == 4
+  assert [entry['warmed_up'] for entry in log] == [False, True, True, True]
+  assert record['train_real_samples'] == 4 * 2 * 400
+  assert [entry['real_samples'] for entry in log] == [800, 1600, 2400, 3200]
+  assert [entry['dataset_size'] for entry in log] == [800, 1600, 2400, 3200]
+  assert len({tuple(entry['task']) for entry in log}) == 4
+
+
+def test_evaluation_writes_a_valid_results_json(tmp_path):
+  record = _run(tmp_path)
+  run_dir = tmp_path / 'halfcheetah_vel' / 'smtl' / 'seed_0'
+  on_disk = results_lib.load(str(run_dir))
+  assert on_disk == json.loads(json.dumps(record))
+  assert on_disk['algorithm'] == 'smtl' and on_disk['experiment'] == 'halfcheetah_vel'
+  assert len(on_disk['test_tasks']) == 2
+  for task in on_disk['test_tasks']:
+    assert task['adapt_samples'] == [0, 400]
+    assert len(task['returns']) == 2 and all(np.isfinite(task['returns']))
+  assert [row['iteration'] for row in on_disk['summary']] == [0, 1]
+  for row in on_disk['summary']:
+    assert row['ci_low'] <= row['mean'] <= row['ci_high']
+  assert on_disk['adapt_real_samples'] == 2 * 400
+  np.testing.assert_allclose([t['task'] for t in on_disk['test_tasks']],
+                             smtl.test_tasks('halfcheetah_vel', 2, 1234))
+
+
+def test_test_tasks_do_not_depend_on_the_seed(tmp_path):
+  first = _run(tmp_path, seed=0)
+  second = _run(tmp_path, seed=1)
+  assert [t['task'] for t in first['test_tasks']] == [t['task'] for t in second['test_tasks']]
+  assert first['train_tasks'] != second['train_tasks']
+
+
+def test_shift_experiments_test_on_their_own_family_and_dynamics(tmp_path):
+  record = _run(tmp_path, 'halfcheetah_pos2neg')
+  assert all(-2.0 <= t['task'][0] <= 0.0 for t in record['test_tasks'])
+  assert all(0.0 <= t[0] <= 2.0 for t in record['train_tasks'])
+  with pytest.raises(ValueError, match='does not match'):
+    smtl.check_compatible('halfcheetah_vel', 'ant_vel_neg')
+
+
+def test_killed_run_resumes_to_the_same_counts_and_returns(tmp_path):
+  bindings = ['--gin_bindings=run_smtl.n_tasks = 6']
+  command = [sys.executable, '-m', 'smtl_tf.main', '--gin_file=gin/halfcheetah_vel.gin',
+             '--gin_file=gin/tiny.gin', *bindings]
+  killed_root = tmp_path / 'killed'
+  progress_file = killed_root / 'halfcheetah_vel' / 'smtl' / 'seed_0' / 'checkpoints' / 'LATEST'
+  process = subprocess.Popen(command + [f'--root_dir={killed_root}'], cwd=main.REPO_ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  deadline = time.time() + 300
+  while time.time() < deadline and process.poll() is None:
+    if progress_file.exists():
+      latest = progress_file.parent / progress_file.read_text().strip() / 'progress.json'
+      if latest.exists() and json.loads(latest.read_text())['next_task'] >= 2:
+        break
+    time.sleep(0.02)
+  process.send_signal(signal.SIGKILL)
+  assert process.wait() == -signal.SIGKILL, 'the run finished before it could be killed'
+  subprocess.run(command + [f'--root_dir={killed_root}'], cwd=main.REPO_ROOT, check=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+  subprocess.run(command + [f'--root_dir={tmp_path / "straight"}'], cwd=main.REPO_ROOT,
+                 check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+  killed = results_lib.load(str(killed_root / 'halfcheetah_vel' / 'smtl' / 'seed_0'))
+  straight = results_lib.load(str(tmp_path / 'straight' / 'halfcheetah_vel' / 'smtl' / 'seed_0'))
+  assert len(killed['train_log']) == len(straight['train_log']) == 6
+  assert killed['train_real_samples'] == straight['train_real_samples'] == 6 * 400
+  assert killed['test_tasks'] == straight['test_tasks']
+
+
+def test_corrupt_progress_record_gives_a_clear_error(tmp_path):
+  _run(tmp_path)
+  checkpoints = tmp_path / 'halfcheetah_vel' / 'smtl' / 'seed_0' / 'checkpoints'
+  latest = checkpoints / (checkpoints / 'LATEST').read_text().strip()
+  (latest / 'progress.json').write_text('{"next_task": ')
+  with pytest.raises(run_dir_lib.CheckpointError, match='corrupt'):
+    _run(tmp_path)
+
+
+def test_adapt_command_reuses_a_trained_run(tmp_path):
+  _run(tmp_path)
+  run_dir = str(tmp_path / 'halfcheetah_vel' / 'smtl' / 'seed_0')
+  before = os.listdir(os.path.join(run_dir, smtl.TRAINED))
+  result = adapt.adapt_one(run_dir, [1.3], n_adapt=1)
+  assert result['task'] == [1.3] and result['adapt_samples'] == [0, 400]
+  assert np.isfinite(result['returns']).all() and np.isfinite(result['random_policy_return'])
+  assert os.listdir(os.path.join(run_dir, smtl.TRAINED)) == before
+  with pytest.raises(ValueError, match='outside'):
+    adapt.adapt_one(run_dir, [2.5])
+
+
+def test_resuming_with_different_tasks_is_refused(tmp_path):
+  _run(tmp_path)
+  with pytest.raises(run_dir_lib.CheckpointError, match='n_tasks'):
+    _run(tmp_path, bindings=['run_smtl.n_tasks = 5'])
+  with pytest.raises(run_dir_lib.CheckpointError, match='test_tasks'):
+    _run(tmp_path, bindings=['test_tasks.n_test_tasks = 3'])
