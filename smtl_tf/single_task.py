@@ -23,7 +23,11 @@ def _restore(checkpoint, agent_rng, runner, dataset=None):
     return 0, []
   progress, arrays = restored
   agent_rng.bit_generator.state = progress['rng_state']
-  runner.set_rng_states(progress['env_rng_states'])
+  if 'env_rng_states' in progress:
+    runner.set_rng_states(progress['env_rng_states'])
+  else:  # Written before environment RNG states were saved.
+    logging.warning('Checkpoint has no environment RNG states; resets after resuming will '
+                    'differ from an uninterrupted run.')
   runner.steps.clear()
   runner.steps.update(progress['real_steps'])
   if dataset is not None:
