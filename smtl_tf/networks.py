@@ -44,12 +44,17 @@ class MLP(tf.Module):
     if activation not in ACTIVATIONS:
       raise ValueError(f'Unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}.')
     self._activation = ACTIVATIONS[activation]
-    self.kernels, self.biases = [], []
     n_layers = len(sizes) - 1
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-      init = output_init if i == n_layers - 1 else hidden_init
-      self.kernels.append(tf.Variable(init(rng, (fan_in, fan_out)).astype(np.float32), name=f'w{i}'))
-      self.biases.append(tf.Variable(tf.zeros([fan_out]), name=f'b{i}'))
+    self._inits = [output_init if i == n_layers - 1 else hidden_init for i in range(n_layers)]
+    self.kernels = [tf.Variable(init(rng, (fan_in, fan_out)).astype(np.float32), name=f'w{i}')
+                    for i, (init, fan_in, fan_out) in enumerate(zip(self._inits, sizes[:-1], sizes[1:]))]
+    self.biases = [tf.Variable(tf.zeros([fan_out]), name=f'b{i}') for i, fan_out in enumerate(sizes[1:])]
+
+  def reinitialize(self, rng: np.random.Generator) -> None:
+    """Draws fresh initial weights in place (compiled functions stay valid)."""
+    for init, kernel, bias in zip(self._inits, self.kernels, self.biases):
+      kernel.assign(init(rng, kernel.shape).astype(np.float32))
+      bias.assign(tf.zeros_like(bias))
 
   def __call__(self, x: tf.Tensor) -> tf.Tensor:
     """x [..., sizes[0]] -> [..., sizes[-1]]."""

@@ -45,8 +45,15 @@ class GaussianPolicy(tf.Module):
     self.state_normalizer = state_normalizer
     self.net = networks.MLP((obs_dim, *hidden_sizes, act_dim), activation, rng,
                             networks.normc(1.0), networks.normc(0.01), name='policy_mlp')
+    self.init_std = init_std
     self.log_std = tf.Variable(tf.fill([act_dim], float(np.log(init_std))), name='log_std')
     self.sampler = tf.random.Generator.from_seed(seed)
+
+  def reinitialize(self, rng: np.random.Generator, seed: int) -> None:
+    """A fresh policy in place: new weights, initial log-std, reseeded sampler."""
+    self.net.reinitialize(rng)
+    self.log_std.assign(tf.fill(self.log_std.shape, float(np.log(self.init_std))))
+    self.sampler.reset_from_seed(seed)
 
   @property
   def variables_to_train(self):

@@ -128,7 +128,8 @@ class RealRunner:
     returns = []
     while len(returns) < n_episodes:
       states = self._reset_all()
-      alive = np.ones(self.n_envs, bool)
+      alive = np.arange(self.n_envs) < n_episodes - len(returns)
+      used = alive.copy()
       totals = np.zeros(self.n_envs)
       for _ in range(self.horizon):
         actions = act_fn(tf.constant(states, tf.float32)).numpy()
@@ -139,5 +140,5 @@ class RealRunner:
           self.steps[purpose] += 1
         if not alive.any():
           break
-      returns.extend(totals.tolist())
-    return np.asarray(returns[:n_episodes])
+      returns.extend(totals[used].tolist())
+    return np.asarray(returns)

@@ -72,13 +72,10 @@ class SLBOAgent(tf.Module):
                                   horizon=self.horizon)
 
   def new_policy(self) -> None:
-    """A freshly initialized policy and its TRPO (Algorithm 1, line 4)."""
+    """A freshly initialized policy (Algorithm 1, line 4); TRPO keeps no policy state."""
     policy_seed = int(self.rng.integers(2**31))
     if hasattr(self, 'policy'):
-      fresh = GaussianPolicy(self.obs_dim, self.act_dim, self.normalizers.state, self.rng, policy_seed)
-      for target, source in zip(self.policy.variables_to_train, fresh.variables_to_train):
-        target.assign(source)
-      self.policy.sampler.reset_from_seed(policy_seed)
+      self.policy.reinitialize(self.rng, policy_seed)
       return
     self.policy = GaussianPolicy(self.obs_dim, self.act_dim, self.normalizers.state, self.rng,
                                  policy_seed)

@@ -1,0 +1,39 @@
+"""Lockstep real runner: exact sample accounting, batch layout, exploration noise."""
+import numpy as np
+import tensorflow as tf
+
+from smtl_tf.real_runner import OUNoise, RealRunner
+
+
+def _zero_policy(states):
+  return tf.zeros([tf.shape(states)[0], 6])
+
+
+def test_collect_returns_exactly_the_requested_samples_time_major():
+  runner = RealRunner('halfcheetah_vel', 4, seed=0, horizon=50)
+  noise = OUNoise((4, 6), np.random.default_rng(0))
+  batch, returns = runner.collect(_zero_policy, 400, noise, 'collect')
+  assert batch['state'].shape == (100, 4, 24) and batch['action'].shape == (100, 4, 6)
+  assert runner.steps['collect'] == 400 and runner.total_steps == 400
+  assert batch['timeout'][49].all() and batch['timeout'][99].all() and batch['timeout'].sum() == 8
+  assert len(returns) == 8  # two 50-step episodes per environment
+  np.testing.assert_array_equal(batch['state'][1:50], batch['next_state'][:49])
+  assert np.abs(batch['action']).max() > 0  # the noise reached the actions
+
+
+def test_evaluate_runs_exactly_the_requested_episodes():
+  runner = RealRunner('halfcheetah_vel', 5, seed=0, horizon=30)
+  returns = runner.evaluate(_zero_policy, 3)
+  assert returns.shape == (3,)
+  assert runner.steps['evaluate'] == 3 * 30  # HalfCheetah never terminates early
+  returns = runner.evaluate(_zero_policy, 7)
+  assert returns.shape == (7,) and runner.steps['evaluate'] == 10 * 30
+
+
+def test_ou_noise_is_mean_reverting_with_the_stationary_variance():
+  noise = OUNoise((2000, 1), np.random.default_rng(0), theta=0.15, sigma=0.3)
+  for _ in range(200):
+    sample = noise()
+  stationary_std = 0.3 / np.sqrt(1 - (1 - 0.15) ** 2)
+  assert abs(sample.mean()) < 0.05
+  assert abs(sample.std() - stationary_std) < 0.05
