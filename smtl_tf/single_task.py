@@ -11,35 +11,27 @@ import numpy as np
 from absl import logging
 
 from smtl_tf import run_dir as run_dir_lib
+from smtl_tf import run_state
 from smtl_tf.model_free import RealTRPOAgent
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.slbo import SLBOAgent
 
 
-def _restore(checkpoint, agent_rng, runner, dataset=None):
+def _restore(checkpoint, rng, runner, dataset=None):
   """Restores a run; returns (next unit index, curve)."""
   restored = checkpoint.restore()
   if restored is None:
     return 0, []
   progress, arrays = restored
-  agent_rng.bit_generator.state = progress['rng_state']
-  if 'env_rng_states' in progress:
-    runner.set_rng_states(progress['env_rng_states'])
-  else:  # Written before environment RNG states were saved.
-    logging.warning('Checkpoint has no environment RNG states; resets after resuming will '
-                    'differ from an uninterrupted run.')
-  runner.steps.clear()
-  runner.steps.update(progress['real_steps'])
+  run_state.restore(progress, rng, {'train': runner})
   if dataset is not None:
-    dataset.load_state_dict({key[len('dataset/'):]: value for key, value in arrays.items()
-                             if key.startswith('dataset/')})
+    run_state.load_dataset(dataset, arrays)
   logging.info('Resuming from %s at unit %d.', checkpoint.directory, progress['next'])
   return progress['next'], progress['curve']
 
 
-def _progress_record(next_unit: int, agent_rng, runner, curve: List[Dict]) -> Dict:
-  return {'next': next_unit, 'rng_state': agent_rng.bit_generator.state,
-          'env_rng_states': runner.rng_states(), 'real_steps': dict(runner.steps), 'curve': curve}
+def _progress_record(next_unit: int, rng, runner, curve: List[Dict]) -> Dict:
+  return {'next': next_unit, 'curve': curve, **run_state.capture(rng, {'train': runner})}
 
 
 @gin.configurable
@@ -87,7 +79,7 @@ def run_slbo(run_dir: str, family: str, task, seed: int, n_stages: int = 100,
         'train/policy_kl': stats['kl'], 'train/policy_entropy': stats['entropy'],
         'train/real_samples': samples, 'train/eval_samples': runner.steps['evaluate']})
     checkpoint.save(_progress_record(stage + 1, agent.rng, runner, curve),
-                    {f'dataset/{k}': v for k, v in agent.dataset.state_dict().items()})
+                    run_state.dataset_arrays(agent.dataset))
   return _write_results(run_dir, 'slbo', family, task, seed, runner, curve)
 
 

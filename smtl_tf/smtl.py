@@ -20,6 +20,7 @@ from absl import logging
 from smtl_tf import envs
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
+from smtl_tf import run_state
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.slbo import SLBOAgent
 
@@ -58,43 +59,30 @@ class SMTLRun:
     self.trained = run_dir_lib.RunCheckpoint(run_dir, name=TRAINED, agent=self.agent)
     self.runners = {'train': self.train_runner, 'test': self.test_runner}
 
-  def record(self, progress: Dict) -> Dict:
-    """progress plus every RNG state and counter needed to resume exactly."""
-    return {**progress, 'rng_state': self.agent.rng.bit_generator.state,
-            'runners': {name: {'steps': dict(r.steps), 'env_rng_states': r.rng_states()}
-                        for name, r in self.runners.items()}}
-
   def load(self, restored) -> Dict:
+    """Applies a (progress, arrays) checkpoint to RNGs, counters and dataset; returns progress."""
     progress, arrays = restored
-    self.agent.rng.bit_generator.state = progress['rng_state']
-    for name, runner in self.runners.items():
-      runner.steps.clear()
-      runner.steps.update(progress['runners'][name]['steps'])
-      runner.set_rng_states(progress['runners'][name]['env_rng_states'])
-    self.agent.dataset.load_state_dict(
-        {key[len('dataset/'):]: value for key, value in arrays.items() if key.startswith('dataset/')})
+    run_state.restore(progress, self.agent.rng, self.runners)
+    run_state.load_dataset(self.agent.dataset, arrays)
     return progress
 
   def save(self, checkpoint: run_dir_lib.RunCheckpoint, progress: Dict) -> None:
-    checkpoint.save(self.record(progress),
-                    {f'dataset/{k}': v for k, v in self.agent.dataset.state_dict().items()})
+    checkpoint.save({**progress, **run_state.capture(self.agent.rng, self.runners)},
+                    run_state.dataset_arrays(self.agent.dataset))
 
-  def restore_trained(self, keep_counters: bool = True) -> None:
-    """Resets model, normalizers, value function and dataset to the end of training."""
-    saved = {name: dict(r.steps) for name, r in self.runners.items()}
-    states = {name: r.rng_states() for name, r in self.runners.items()}
-    rng_state = self.agent.rng.bit_generator.state
+  def restore_trained(self) -> None:
+    """Resets model, normalizers, value function and dataset to the end of training.
+
+    Step counters and numpy/environment RNGs keep running; TF generator states come back
+    with the checkpoint (the policy's is reseeded by new_policy()).
+    """
+    current = run_state.capture(self.agent.rng, self.runners)
     restored = self.trained.restore()
     if restored is None:
       raise run_dir_lib.CheckpointError(
           f'No trained state in {self.trained.directory}: run training first.')
     self.load(restored)
-    if keep_counters:  # Only the learned state goes back; counters and RNGs move on.
-      self.agent.rng.bit_generator.state = rng_state
-      for name, runner in self.runners.items():
-        runner.steps.clear()
-        runner.steps.update(saved[name])
-        runner.set_rng_states(states[name])
+    run_state.restore(current, self.agent.rng, self.runners)
 
 
 @gin.configurable
