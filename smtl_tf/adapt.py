@@ -56,17 +56,10 @@ def adapt_one(run_dir: str, task, n_adapt: int = 0, eval_episodes=None,
   agent = run.agent
   agent.runner = run.test_runner
   agent.set_task(np.asarray(task, dtype=np.float64))
-  agent.new_policy()
-  random_return = agent.evaluate(episodes)
-  agent.virtual_training(_bound('run_smtl.n_warmup', 40))
-  returns, samples = [agent.evaluate(episodes)], [0]
+  record = smtl.start_test_task(agent, _bound('run_smtl.n_warmup', 40), episodes)
   for _ in range(n_adapt):
-    agent.collect(n_collect, purpose='adapt')
-    agent.virtual_training(_bound('run_smtl.n_adapt_inner', 40))
-    returns.append(agent.evaluate(episodes))
-    samples.append(samples[-1] + n_collect)
-  return {'task': agent.runner.env.task.tolist(), 'random_policy_return': random_return,
-          'returns': returns, 'adapt_samples': samples}
+    smtl.adaptation_stage(agent, record, _bound('run_smtl.n_adapt_inner', 40), n_collect, episodes)
+  return record
 
 
 def main(argv):

@@ -58,3 +58,7 @@ class RealTRPOAgent(tf.Module):
     values = check_finite({k: tf.cast(v, tf.float32) for k, v in stats.items()}, 'TRPO')
     values['collect_return'] = float(np.mean(returns)) if len(returns) else float('nan')
     return values
+
+  def evaluate(self, n_episodes: int, purpose: str = 'evaluate') -> float:
+    """Mean return of fresh real episodes of the current (stochastic) policy."""
+    return float(np.mean(self.runner.evaluate(self.policy.act, n_episodes, purpose)))

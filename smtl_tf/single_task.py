@@ -102,7 +102,7 @@ def run_trpo(run_dir: str, family: str, task, seed: int, n_iterations: int = 500
   start, curve = _restore(checkpoint, agent.rng, runner)
   progress = run_dir_lib.Progress(run_dir, n_iterations, start)
   if start == 0:
-    initial = float(np.mean(runner.evaluate(agent.policy.act, eval_episodes)))
+    initial = agent.evaluate(eval_episodes)
     curve.append({'iteration': 0, 'real_samples': 0, 'real_return': initial})
     progress.log(0, 'initial policy', 0, {'eval/real_return': initial})
   for iteration in range(start, n_iterations):
@@ -111,7 +111,7 @@ def run_trpo(run_dir: str, family: str, task, seed: int, n_iterations: int = 500
     scalars = {'train/collect_return': stats['collect_return'], 'train/policy_kl': stats['kl'],
                'train/policy_entropy': stats['entropy'], 'train/real_samples': samples}
     if (iteration + 1) % eval_every == 0 or iteration + 1 == n_iterations:
-      real_return = float(np.mean(runner.evaluate(agent.policy.act, eval_episodes)))
+      real_return = agent.evaluate(eval_episodes)
       curve.append({'iteration': iteration + 1, 'real_samples': samples, 'real_return': real_return,
                     'collect_return': stats['collect_return']})
       scalars['eval/real_return'] = real_return

@@ -212,26 +212,40 @@ def adapt(run: SMTLRun, progress: Dict, tasks: np.ndarray, n_warmup: int, n_adap
       run.restore_trained()
     agent.set_task(task)
     if progress['next_stage'] == 0:
-      agent.new_policy()
-      random_return = agent.evaluate(eval_episodes)
-      agent.virtual_training(n_warmup)
-      progress['test_records'].append({
-          'task': task.tolist(), 'random_policy_return': random_return,
-          'returns': [agent.evaluate(eval_episodes)], 'adapt_samples': [0]})
+      progress['test_records'].append(start_test_task(agent, n_warmup, eval_episodes))
       progress['next_stage'] = 1
       _log_adaptation(meter, progress, index, len(tasks), n_adapt)
       run.save(run.checkpoint, progress)
     record = progress['test_records'][index]
     for stage in range(progress['next_stage'], n_adapt + 1):
-      agent.collect(n_collect, purpose='adapt')
-      agent.virtual_training(n_inner)
-      record['returns'].append(agent.evaluate(eval_episodes))
-      record['adapt_samples'].append(record['adapt_samples'][-1] + n_collect)
+      adaptation_stage(agent, record, n_inner, n_collect, eval_episodes)
       progress['next_stage'] = stage + 1
       _log_adaptation(meter, progress, index, len(tasks), n_adapt)
       run.save(run.checkpoint, progress)
     progress['next_test'] = index + 1
     progress['next_stage'] = 0
+
+
+def start_test_task(agent: SLBOAgent, n_warmup: int, eval_episodes: int) -> Dict:
+  """A fresh policy for the agent's current task, warmed up on the model (Eq. 6).
+
+  Returns the test-task record: task, the fresh policy's return, and the return after the
+  warm-up (0 real adaptation samples).
+  """
+  agent.new_policy()
+  random_return = agent.evaluate(eval_episodes)
+  agent.virtual_training(n_warmup)
+  return {'task': agent.runner.env.task.tolist(), 'random_policy_return': random_return,
+          'returns': [agent.evaluate(eval_episodes)], 'adapt_samples': [0]}
+
+
+def adaptation_stage(agent: SLBOAgent, record: Dict, n_inner: int, n_collect: int,
+                     eval_episodes: int) -> None:
+  """One SLBO stage on the test task; appends its return and cumulative samples to record."""
+  agent.collect(n_collect, purpose='adapt')
+  agent.virtual_training(n_inner)
+  record['returns'].append(agent.evaluate(eval_episodes))
+  record['adapt_samples'].append(record['adapt_samples'][-1] + n_collect)
 
 
 def _log_adaptation(meter, progress, index: int, n_tests: int, n_adapt: int) -> None:
