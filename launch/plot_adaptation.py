@@ -1,11 +1,14 @@
 """Paper-style figures and a markdown table from run directories' results.json.
 
-python -m launch.plot_adaptation --out=results/fig1 RUN_DIR [RUN_DIR ...]
+python -m launch.plot_adaptation --out=results/fig1 DIR [DIR ...]
 
-One panel per experiment: mean return over test tasks (all seeds pooled) against
-real adaptation samples, with a 95% bootstrap confidence band, one line per
-algorithm. Writes <out>.png and <out>.md (returns at each adaptation iteration and
-real training samples per algorithm).
+Each DIR is a run directory or any directory above run directories (e.g.
+runs/halfcheetah_vel): every results.json below it is used. One panel per
+experiment: mean return over test tasks (all seeds pooled) against real
+adaptation samples, with a 95% bootstrap confidence band, one line per algorithm;
+an algorithm without updates (the oracle) is a dashed horizontal line. Writes
+<out>.png and <out>.md (returns at each adaptation iteration, real training
+samples and wall time per algorithm).
 """
 import collections
 import math
@@ -19,11 +22,28 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from smtl_tf import results as results_lib  # noqa: E402
+from smtl_tf.run_dir import format_seconds  # noqa: E402
 
 flags.DEFINE_string('out', 'figure', 'Output path without extension (.png and .md are written).')
 FLAGS = flags.FLAGS
 
-COLOURS = {'smtl': 'tab:blue', 'maml': 'tab:red', 'oracle': 'tab:green'}
+COLOURS = {'smtl': 'tab:blue', 'maml': 'tab:red', 'oracle': 'tab:green',
+           'task_blind': 'tab:gray'}
+
+
+def find_results(paths: List[str]) -> List[str]:
+  """results.json files at or below each path; raises naming a path with none."""
+  found = []
+  for path in paths:
+    if os.path.isfile(path):
+      found.append(path)
+      continue
+    below = sorted(os.path.join(root, 'results.json') for root, _, files in os.walk(path)
+                   if 'results.json' in files)
+    if not below:
+      raise ValueError(f'No results.json at or below {path!r}: has the run finished?')
+    found += below
+  return found
 
 
 def pool(records: List[Dict]) -> List[Dict]:
@@ -45,13 +65,22 @@ def plot(records: List[Dict], out: str) -> None:
   rows = math.ceil(n / columns)
   figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
   for axis, (experiment, by_algorithm) in zip(axes.ravel(), sorted(grouped.items())):
+    x_max = max(row['adapt_samples'] for runs in by_algorithm.values() for row in pool(runs))
     for algorithm, runs in sorted(by_algorithm.items()):
       summary = pool(runs)
+      label = f'{algorithm} ({len(runs)} seed{"s" if len(runs) > 1 else ""})'
+      if len(summary) == 1:
+        row = summary[0]
+        axis.axhline(row['mean'], color=COLOURS.get(algorithm), linestyle='--',
+                     label=f'{label}, no update')
+        axis.axhspan(row['ci_low'], row['ci_high'], color=COLOURS.get(algorithm), alpha=0.12)
+        continue
       x = [row['adapt_samples'] for row in summary]
       axis.plot(x, [row['mean'] for row in summary], marker='o', color=COLOURS.get(algorithm),
-                label=f'{algorithm} ({len(runs)} seed{"s" if len(runs) > 1 else ""})')
+                label=label)
       axis.fill_between(x, [row['ci_low'] for row in summary], [row['ci_high'] for row in summary],
                         color=COLOURS.get(algorithm), alpha=0.2)
+    axis.set_xlim(-0.03 * max(x_max, 1), 1.03 * max(x_max, 1))
     axis.set_title(experiment)
     axis.set_xlabel('real adaptation samples')
     axis.set_ylabel('average return')
@@ -70,24 +99,39 @@ def table(records: List[Dict]) -> str:
     n_iterations = max(len(pool(runs)) for runs in by_algorithm.values())
     header = ' | '.join(f'iter {k}' for k in range(n_iterations))
     lines += [f'### {experiment}', '',
-              f'| algorithm | seeds | test tasks | {header} | real training samples |',
-              '|---' * (n_iterations + 4) + '|']
+              f'| algorithm | seeds | test tasks | {header} | real training samples '
+              f'| training wall time | total wall time |',
+              '|---' * (n_iterations + 6) + '|']
     for algorithm, runs in sorted(by_algorithm.items()):
       cells = [f"{row['mean']:.1f} [{row['ci_low']:.1f}, {row['ci_high']:.1f}]" for row in pool(runs)]
-      cells += [''] * (n_iterations - len(cells))
       train = sum(r['train_real_samples'] for r in runs) / len(runs)
       n_tasks = len(runs[0]['test_tasks'])
-      lines.append(f"| {algorithm} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} |")
+      name = f'{algorithm} (no update)' if len(cells) == 1 else algorithm
+      cells += [''] * (n_iterations - len(cells))
+      lines.append(f"| {name} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} "
+                   f"| {_mean_hours(runs, 'train_wall_seconds')} "
+                   f"| {_mean_hours(runs, 'wall_seconds')} |")
     lines.append('')
-  lines.append('Mean return over test tasks with a 95% bootstrap confidence interval; iteration k '
-               'follows k rounds of real adaptation samples.')
+  lines.append('Mean return over test tasks (seeds pooled) with a 95% bootstrap confidence '
+               'interval; iteration k follows k rounds of real adaptation samples. Samples and '
+               'wall times are means over seeds (wall time: this machine, one job at a time).')
   return '\n'.join(lines)
+
+
+def _mean_hours(runs: List[Dict], key: str) -> str:
+  values = [r[key] for r in runs if key in r]
+  if not values:
+    return 'n/a'
+  return format_seconds(sum(values) / len(values))
 
 
 def main(argv):
   if len(argv) < 2:
-    raise app.UsageError('Give at least one run directory.')
-  records = [results_lib.load(path) for path in argv[1:]]
+    raise app.UsageError('Give at least one run directory (or a directory above run directories).')
+  try:
+    records = [results_lib.load(path) for path in find_results(argv[1:])]
+  except ValueError as error:
+    raise app.UsageError(str(error)) from error
   plot(records, FLAGS.out)
   with open(f'{FLAGS.out}.md', 'w') as f:
     f.write(table(records) + '\n')

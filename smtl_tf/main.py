@@ -11,6 +11,8 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from maml_tf import maml
+from maml_tf import oracle
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import single_task
 from smtl_tf import smtl
@@ -24,7 +26,8 @@ flags.DEFINE_integer('seed', 0, 'Seeds task sampling, initialization and environ
 FLAGS = flags.FLAGS
 
 SINGLE_TASK = {'slbo': single_task.run_slbo, 'trpo': single_task.run_trpo}
-MULTI_TASK = {'smtl': smtl.run_smtl}
+MULTI_TASK = {'smtl': smtl.run_smtl, 'maml': maml.run_maml, 'oracle': oracle.run_oracle,
+              'task_blind': oracle.run_task_blind}
 ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
 
 
@@ -71,8 +74,8 @@ def parse_gin(gin_files, gin_bindings) -> None:
     gin.parse_config_files_and_bindings(gin_files, gin_bindings, skip_unknown=False)
   except (ValueError, KeyError, SyntaxError, IOError) as error:
     raise ConfigError(f'Invalid gin configuration: {error}\nCheck the name against the '
-                      f'configurables in smtl_tf/ (a previous run\'s operative_config.gin lists '
-                      f'them all with their values).') from error
+                      f'configurables in smtl_tf/ and maml_tf/ (a previous run\'s operative_config.gin '
+                      f'lists them all with their values).') from error
 
 
 def main(argv):

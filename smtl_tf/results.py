@@ -8,6 +8,7 @@
   "test_tasks": [                     # one per test task, in the fixed test-task order
     {"task": [float], "returns": [float] (after 0..n adaptation iterations),
      "adapt_samples": [int] (cumulative real samples at each iteration), ...}],
+  "wall_seconds": float,              # working time of the run (training + evaluation)
   "summary": [{"iteration": k, "adapt_samples": int, "mean": float, "ci_low": float,
                "ci_high": float, "n": int}],   # 95% bootstrap CI over test tasks
   ...                                 # algorithm-specific extras
@@ -16,6 +17,8 @@
 import json
 import os
 from typing import Dict, List, Optional
+
+import tensorflow as tf
 
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf.statistics import bootstrap_mean_ci
@@ -59,6 +62,20 @@ def validate(record: Dict) -> None:
 def write(run_dir: str, record: Dict) -> None:
   validate(record)
   run_dir_lib.write_json(os.path.join(run_dir, 'results.json'), record)
+
+
+def log_summary(run_dir: str, record: Dict) -> None:
+  """TensorBoard curves of the summary, identical tags for every algorithm.
+
+  eval/mean_return, eval/ci_low, eval/ci_high at step = real adaptation samples per task.
+  """
+  writer = tf.summary.create_file_writer(run_dir)
+  with writer.as_default():
+    for row in record['summary']:
+      for key in ('mean', 'ci_low', 'ci_high'):
+        tf.summary.scalar(f'eval/{"mean_return" if key == "mean" else key}', row[key],
+                          step=row['adapt_samples'])
+  writer.flush()
 
 
 def load(path: str) -> Dict:

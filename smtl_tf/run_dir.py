@@ -79,13 +79,20 @@ class RunCheckpoint:
 
   Each save writes `checkpoints/ckpt-<n>/` completely, then points
   `checkpoints/LATEST` at it with an atomic rename, then removes older ones. A
-  crash mid-save leaves the previous checkpoint intact.
+  crash mid-save leaves the previous checkpoint intact. Every progress record
+  carries 'wall_seconds': the run's working time so far, summed over resumptions.
   """
 
   def __init__(self, run_dir: str, name: str = 'checkpoints', **trackables):
     self.directory = os.path.join(run_dir, name)
     os.makedirs(self.directory, exist_ok=True)
     self.checkpoint = tf.train.Checkpoint(**trackables)
+    self._wall_before = 0.0
+    self._started = time.time()
+
+  def wall_seconds(self) -> float:
+    """Working time of the run: before the last restore plus since then."""
+    return self._wall_before + time.time() - self._started
 
   def _latest(self) -> Optional[str]:
     pointer = os.path.join(self.directory, 'LATEST')
@@ -102,7 +109,8 @@ class RunCheckpoint:
     os.makedirs(path, exist_ok=True)
     self.checkpoint.write(os.path.join(path, 'variables'))
     np.savez(os.path.join(path, 'arrays.npz'), **arrays)
-    write_json(os.path.join(path, 'progress.json'), progress)
+    write_json(os.path.join(path, 'progress.json'),
+               {**progress, 'wall_seconds': self.wall_seconds()})
     write_atomic(os.path.join(self.directory, 'LATEST'), name)
     for old in os.listdir(self.directory):
       if old.startswith('ckpt-') and old != name:
@@ -124,6 +132,8 @@ class RunCheckpoint:
           f'The checkpoint {latest} is corrupt or was written by a different configuration '
           f'({type(error).__name__}: {error}). Delete {self.directory} to start this run again, '
           f'or use another --root_dir.') from error
+    self._wall_before = progress.get('wall_seconds', 0.0)
+    self._started = time.time()
     return progress, arrays
 
 

@@ -130,13 +130,14 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
       'phase': 'train', 'next_task': 0, 'next_test': 0, 'next_stage': 0, 'train_log': [],
       'test_records': [], 'plan': plan}
   if restored:
-    _check_plan(run.checkpoint.directory, progress['plan'], plan)
+    check_plan(run.checkpoint.directory, progress['plan'], plan)
     logging.info('Resuming %s: phase %s, task %d, test task %d, stage %d.', run_dir,
                  progress['phase'], progress['next_task'], progress['next_test'],
                  progress['next_stage'])
 
   if progress['phase'] == 'train':
     train(run, progress, train_tasks, n_warmup, n_slbo, n_inner, n_collect)
+    progress['train_wall_seconds'] = run.checkpoint.wall_seconds()
     run.save(run.trained, progress)
     progress['phase'] = 'adapt'
     run.save(run.checkpoint, progress)
@@ -149,14 +150,17 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
       experiment=experiment, algorithm='smtl', seed=seed, family=family, test_family=test_family,
       train_real_samples=run.train_runner.steps['collect'],
       eval_real_samples=run.train_runner.steps['evaluate'] + run.test_runner.steps['evaluate'],
-      test_records=progress['test_records'], extra={'train_tasks': train_tasks.tolist(),
-                                                    'train_log': progress['train_log']})
+      test_records=progress['test_records'],
+      extra={'wall_seconds': run.checkpoint.wall_seconds(),
+             'train_wall_seconds': progress['train_wall_seconds'],
+             'train_tasks': train_tasks.tolist(), 'train_log': progress['train_log']})
   results_lib.write(run_dir, record)
+  results_lib.log_summary(run_dir, record)
   print(results_lib.format_table(record))
   return record
 
 
-def _check_plan(directory: str, saved: Dict, requested: Dict) -> None:
+def check_plan(directory: str, saved: Dict, requested: Dict) -> None:
   """A run resumes only with the tasks it was started with."""
   changed = [key for key in requested if saved.get(key) != requested[key]]
   if changed:

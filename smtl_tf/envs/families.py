@@ -42,7 +42,7 @@ class TaskFamily:
 
   @property
   def env_id(self) -> str:
-    words = {'halfcheetah': 'HalfCheetah', 'fwdbwd': 'FwdBwd', 'vel2d': 'Vel2D'}
+    words = {'halfcheetah': 'HalfCheetah', 'fwdbwd': 'FwdBwd', 'vel2d': 'Vel2D', 'nav': 'Nav'}
     camel = ''.join(words.get(part, part.capitalize()) for part in self.name.split('_'))
     return f'smtl/{camel}-v0'
 
@@ -91,6 +91,9 @@ class TaskFamily:
     return array
 
   def reward_fn(self, keep_xy: bool = True) -> rewards.TaskReward:
+    if self.body == 'point':
+      return rewards.TaskReward(objective=self.objective, goal_bonus=0.0, alive_bonus=0.0,
+                                ctrl_coef=0.0, lateral_coef=0.0, z_index=None, z_range=None)
     body = bodies.get_body(self.body)
     z_index = None
     if body.z_range is not None:
@@ -122,6 +125,8 @@ _ALL: Sequence[TaskFamily] = (
     _velocity('humanoid_vel', 'humanoid', 0.0, 1.5),
     _velocity('humanoid_vel_full', 'humanoid', -1.5, 1.5),
     _direction('humanoid_fwdbwd', 'humanoid'),
+    # maml_rl's 2-D point navigation: cheap, for tests and quick checks of MAML and the oracle.
+    TaskFamily('point_nav', 'point', 'goal_2d', (-0.5, -0.5), (0.5, 0.5)),
 )
 FAMILIES = {family.name: family for family in _ALL}
 

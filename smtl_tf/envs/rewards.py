@@ -9,6 +9,7 @@ Rewards (contact cost removed, paper footnote 4; a = action clipped to [-1, 1]):
   velocity:    -|v_x - g| + goal_bonus
   velocity_2d: sum_{i in x,y} (-|v_i - g_i| + goal_bonus)
   direction:   psi * v_x
+  goal_2d:     -|p_xy - g| (point navigation; the state is the position p)
 each plus alive_bonus - ctrl_coef |a|^2 - lateral_coef |v_yz|^2.
 """
 import dataclasses
@@ -16,7 +17,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-OBJECTIVES = ('velocity', 'velocity_2d', 'direction')
+OBJECTIVES = ('velocity', 'velocity_2d', 'direction', 'goal_2d')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +54,9 @@ class TaskReward:
     del obs
     velocity = next_obs[..., -3:]
     clipped = xp.clip(action, -1.0, 1.0)
-    if self.objective == 'velocity':
+    if self.objective == 'goal_2d':
+      goal_term = -xp.sqrt(xp.sum(xp.square(next_obs[..., :2] - task[..., :2]), axis=-1))
+    elif self.objective == 'velocity':
       goal_term = -xp.abs(velocity[..., 0] - task[..., 0]) + self.goal_bonus
     elif self.objective == 'velocity_2d':
       goal_term = xp.sum(-xp.abs(velocity[..., :2] - task[..., :2]) + self.goal_bonus, axis=-1)

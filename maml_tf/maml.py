@@ -1,0 +1,194 @@
+"""MAML-TRPO meta-training and its evaluation on the fixed test tasks (DESIGN.md sections 6-7).
+
+Each meta-iteration samples meta_batch tasks, collects n_episodes pre-update episodes
+per task with theta, takes the inner step per task, collects n_episodes post-update
+episodes with each task's fast weights, and makes one TRPO meta-update. All of it
+is batched over the meta-batch. Evaluation starts every test task from theta and
+takes n_adapt policy-gradient steps (alpha 0.1 first, 0.05 after), each on
+n_episodes fresh episodes (adaptation samples); the return after 0..n_adapt steps
+is measured on eval_episodes further episodes (evaluation samples).
+"""
+from typing import Dict, Optional, Sequence
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+from maml_tf import advantages as advantages_lib
+from maml_tf.meta_learner import MAMLLearner
+from maml_tf.sampler import MultiTaskSampler
+from smtl_tf import envs
+from smtl_tf import results as results_lib
+from smtl_tf import run_dir as run_dir_lib
+from smtl_tf import run_state
+from smtl_tf.model_trainer import check_finite
+from smtl_tf.smtl import check_plan, check_compatible, test_tasks
+
+FAST_PREFIX = 'fast_params/'
+
+
+class MAMLRun:
+  """Learner, samplers, RNG and checkpoints of one MAML run."""
+
+  def __init__(self, run_dir: str, family: str, test_family: str, seed: int, meta_batch: int,
+               n_episodes: int, n_test_tasks: int, test_envs_per_task: int, horizon: int,
+               train_dynamics: str, test_dynamics: str, keep_xy: bool, gamma: float):
+    check_compatible(family, test_family)
+    self.run_dir, self.gamma = run_dir, gamma
+    self.rng = np.random.default_rng(seed)
+    self.train_sampler = MultiTaskSampler(family, meta_batch, n_episodes, seed=seed,
+                                          horizon=horizon, dynamics=train_dynamics, keep_xy=keep_xy)
+    self.test_sampler = MultiTaskSampler(
+        test_family, n_test_tasks, test_envs_per_task, seed=seed + 100_000,
+        horizon=horizon, dynamics=test_dynamics, keep_xy=keep_xy, allow_out_of_range=True)
+    sampler = self.train_sampler
+    self.learner = MAMLLearner(sampler.obs_dim, sampler.act_dim, seed)
+    self.checkpoint = run_dir_lib.RunCheckpoint(run_dir, learner=self.learner)
+    self.samplers = {'train': self.train_sampler, 'test': self.test_sampler}
+    self._process = tf.function(lambda batch: advantages_lib.process(batch, self.gamma))
+
+  def process(self, batch: Dict[str, np.ndarray]) -> Dict[str, tf.Tensor]:
+    return self._process({key: tf.constant(batch[key])
+                          for key in ('obs', 'actions', 'rewards', 'mask')})
+
+  def collect(self, sampler: MultiTaskSampler, params, n_episodes: int, purpose: str):
+    return sampler.collect(lambda obs: self.learner.act(params, tf.constant(obs)).numpy(),
+                           n_episodes, purpose)
+
+  def save(self, progress: Dict, fast_params=None) -> None:
+    arrays = {} if fast_params is None else {
+        f'{FAST_PREFIX}{i}': np.asarray(p) for i, p in enumerate(fast_params)}
+    self.checkpoint.save({**progress, **run_state.capture(self.rng, self.samplers)}, arrays)
+
+  def restore(self):
+    restored = self.checkpoint.restore()
+    if restored is None:
+      return None, None
+    progress, arrays = restored
+    run_state.restore(progress, self.rng, self.samplers)
+    fast = [tf.constant(arrays[f'{FAST_PREFIX}{i}']) for i in range(len(self.learner.params))
+            ] if f'{FAST_PREFIX}0' in arrays else None
+    return progress, fast
+
+
+@gin.configurable
+def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = None,
+             train_dynamics: str = 'default', test_dynamics: str = 'default',
+             n_iterations: int = 500, meta_batch: int = 40, n_episodes: int = 20,
+             n_adapt: int = 3, adapt_episodes: Optional[int] = None,
+             test_learning_rates: Sequence[float] = (0.1, 0.05),
+             eval_episodes: int = 20, horizon: int = 200, gamma: float = 0.99,
+             keep_xy: bool = True, experiment: str = '') -> Dict:
+  """Meta-trains MAML-TRPO, evaluates it on the fixed test tasks and writes results.json.
+
+  Args:
+    run_dir: the run directory.
+    family: training task family; test_family: of the test tasks (default: the same).
+    seed: seeds meta-batches, initialization, action noise and resets.
+    train_dynamics, test_dynamics, keep_xy: passed to the environments.
+    n_iterations: meta-iterations (paper 500).
+    meta_batch: tasks per meta-iteration (40).
+    n_episodes: episodes per task for each inner step and each test-time step (20; 40 for Ant
+      forward/backward and Humanoid).
+    n_adapt: test-time policy-gradient steps (3).
+    adapt_episodes: episodes per task for each test-time step (default n_episodes; 20 x 200 =
+      4,000 samples, as SMTL's adaptation stages).
+    test_learning_rates: step sizes of the test-time steps; the last one repeats (0.1, then 0.05).
+    eval_episodes: fresh episodes per return measurement (not adaptation samples).
+    horizon: episode length (200).
+    gamma: discount (0.99).
+    experiment: experiment name written into results.json.
+  """
+  test_family = test_family or family
+  adapt_episodes = adapt_episodes or n_episodes
+  evaluation_tasks = test_tasks(test_family)
+  run = MAMLRun(run_dir, family, test_family, seed, meta_batch, n_episodes, len(evaluation_tasks),
+                max(adapt_episodes, eval_episodes), horizon, train_dynamics, test_dynamics, keep_xy, gamma)
+  run_dir_lib.save_operative_config(run_dir)
+  plan = {'family': family, 'test_family': test_family, 'n_iterations': n_iterations,
+          'meta_batch': meta_batch, 'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt,
+          'adapt_episodes': adapt_episodes}
+  progress, fast = run.restore()
+  if progress is None:
+    progress = {'phase': 'train', 'next_iteration': 0, 'next_stage': 0, 'train_log': [],
+                'test_records': [], 'plan': plan}
+  else:
+    check_plan(run.checkpoint.directory, progress['plan'], plan)
+  if progress['phase'] == 'train':
+    meta_train(run, progress, family, n_iterations, meta_batch, n_episodes)
+    progress['train_wall_seconds'] = run.checkpoint.wall_seconds()
+    progress['phase'] = 'adapt'
+    run.save(progress)
+  if progress['phase'] == 'adapt':
+    evaluate(run, progress, fast, evaluation_tasks, n_adapt, test_learning_rates, adapt_episodes,
+             eval_episodes)
+    progress['phase'] = 'done'
+    run.save(progress)
+  train_steps, test_steps = run.train_sampler.steps, run.test_sampler.steps
+  record = results_lib.make_results(
+      experiment=experiment, algorithm='maml', seed=seed, family=family, test_family=test_family,
+      train_real_samples=train_steps['train'],
+      eval_real_samples=train_steps['evaluate'] + test_steps['evaluate'],
+      test_records=progress['test_records'], extra={'train_log': progress['train_log'],
+                                        'wall_seconds': run.checkpoint.wall_seconds(),
+                                        'train_wall_seconds': progress['train_wall_seconds']})
+  results_lib.write(run_dir, record)
+  results_lib.log_summary(run_dir, record)
+  print(results_lib.format_table(record))
+  return record
+
+
+def meta_train(run: MAMLRun, progress: Dict, family: str, n_iterations: int, meta_batch: int,
+               n_episodes: int) -> None:
+  """Meta-iterations from progress['next_iteration'] on; checkpoints after each."""
+  sampler, learner = run.train_sampler, run.learner
+  meter = run_dir_lib.Progress(run.run_dir, n_iterations, progress['next_iteration'])
+  spec = envs.get_family(family)
+  for iteration in range(progress['next_iteration'], n_iterations):
+    sampler.set_tasks(spec.sample(run.rng, meta_batch))
+    theta = learner.shared_params(meta_batch)
+    pre = run.collect(sampler, theta, n_episodes, 'train')
+    pre_data = run.process(pre)
+    fast = learner.adapted_params(theta, pre_data, tf.constant(learner.inner_lr))
+    post = run.collect(sampler, fast, n_episodes, 'train')
+    stats = check_finite(learner.meta_update(pre_data, run.process(post)), 'The MAML meta-update')
+    entry = {'iteration': iteration + 1, 'pre_update_return': float(pre['returns'].mean()),
+             'post_update_return': float(post['returns'].mean()),
+             'real_samples': sampler.steps['train'], **stats}
+    progress['train_log'].append(entry)
+    progress['next_iteration'] = iteration + 1
+    meter.log(iteration + 1, f'meta-iteration {iteration + 1}/{n_iterations}',
+              entry['real_samples'], {
+                  'train/pre_update_return': entry['pre_update_return'],
+                  'train/collect_return': entry['post_update_return'],
+                  'train/policy_kl': stats['kl'], 'train/real_samples': entry['real_samples']})
+    run.save(progress)
+
+
+def evaluate(run: MAMLRun, progress: Dict, fast, tasks: np.ndarray, n_adapt: int,
+             learning_rates: Sequence[float], n_episodes: int, eval_episodes: int) -> None:
+  """Returns after 0..n_adapt test-time steps on all test tasks at once; checkpoints per step."""
+  sampler, learner = run.test_sampler, run.learner
+  sampler.set_tasks(tasks)
+  meter = run_dir_lib.Progress(run.run_dir, n_adapt + 1, progress['next_stage'])
+  if progress['next_stage'] == 0:
+    fast = learner.shared_params(len(tasks))
+    progress['test_records'] = [{'task': task.tolist(), 'returns': [], 'adapt_samples': []}
+                                for task in tasks]
+    used = np.zeros(len(tasks), np.int64)
+  else:
+    used = np.array([record['adapt_samples'][-1] for record in progress['test_records']])
+  for stage in range(progress['next_stage'], n_adapt + 1):
+    returns = run.collect(sampler, fast, eval_episodes, 'evaluate')['returns'].mean(axis=1)
+    for record, value, count in zip(progress['test_records'], returns, used):
+      record['returns'].append(float(value))
+      record['adapt_samples'].append(int(count))
+    meter.log(stage + 1, f'evaluate {len(tasks)} test tasks after {stage} adaptation steps',
+              stage, {'eval/mean_return_all_tasks': float(returns.mean())})
+    if stage < n_adapt:
+      batch = run.collect(sampler, fast, n_episodes, 'adapt')
+      used = used + batch['mask'].sum(axis=(1, 2)).astype(np.int64)
+      lr = learning_rates[min(stage, len(learning_rates) - 1)]
+      fast = learner.adapted_params(fast, run.process(batch), tf.constant(lr))
+    progress['next_stage'] = stage + 1
+    run.save(progress, fast)

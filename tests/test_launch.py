@@ -1,0 +1,78 @@
+"""launch/: side-by-side runs (local processes and a local Ray cluster), figure and table."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from launch import plot_adaptation
+from launch import jobs as jobs_lib
+from smtl_tf import results as results_lib
+
+TINY = ['gin/tiny.gin']
+
+
+def test_jobs_use_each_algorithms_experiment_file(tmp_path):
+  jobs = jobs_lib.make_jobs('ant_pos2neg', ['smtl', 'maml', 'oracle'], [0, 1], TINY, [],
+                                str(tmp_path))
+  assert [job.name for job in jobs] == ['smtl/seed_0', 'smtl/seed_1', 'maml/seed_0',
+                                        'maml/seed_1', 'oracle/seed_0', 'oracle/seed_1']
+  assert '--gin_file=gin/ant_pos2neg.gin' in jobs[0].command
+  assert '--gin_file=gin/maml/ant_pos2neg.gin' in jobs[2].command
+  assert jobs[4].command[2] == 'maml_tf.main'
+  assert all(job.command[-1] == '--gin_file=gin/tiny.gin' for job in jobs)
+
+
+@pytest.mark.parametrize('args,message', [
+    (('halfcheetah_vel', ['reptile'], [0], [], []), 'Unknown algorithms'),
+    (('no_such_experiment', ['maml'], [0], [], []), 'gin/maml/no_such_experiment.gin'),
+    (('halfcheetah_vel', ['maml'], [0], ['gin/nope.gin'], []), 'nope.gin'),
+])
+def test_bad_requests_fail_before_anything_runs(tmp_path, args, message):
+  with pytest.raises(ValueError, match=message):
+    jobs_lib.make_jobs(*args, str(tmp_path))
+
+
+def test_a_failing_job_is_reported_with_its_log(tmp_path):
+  jobs = jobs_lib.make_jobs('halfcheetah_vel', ['maml'], [0], TINY,
+                                ['run_maml.n_iteratons = 1'], str(tmp_path))
+  assert jobs_lib.run_local(jobs, max_parallel=1) != [0]
+  with open(jobs[0].log_path) as f:
+    assert 'n_iteratons' in f.read()
+
+
+def test_side_by_side_then_plot_end_to_end(tmp_path):
+  root = tmp_path / 'runs'
+  launch = subprocess.run(
+      [sys.executable, '-m', 'launch.side_by_side', '--experiment=halfcheetah_vel',
+       '--algorithms=smtl,maml,oracle', '--seeds=0', '--overlay=gin/tiny.gin',
+       f'--root_dir={root}', '--max_parallel=2'],
+      cwd=jobs_lib.REPO_ROOT, capture_output=True, text=True, timeout=600)
+  assert launch.returncode == 0, launch.stderr[-3000:]
+  assert '3/3 runs finished' in launch.stdout
+  experiment_dir = root / 'halfcheetah_vel'
+  records = [results_lib.load(path) for path in plot_adaptation.find_results([str(experiment_dir)])]
+  assert sorted(r['algorithm'] for r in records) == ['maml', 'oracle', 'smtl']
+  tasks = {tuple(map(tuple, (t['task'] for t in r['test_tasks']))) for r in records}
+  assert len(tasks) == 1, 'all algorithms must be evaluated on the same test tasks'
+  assert all(r['wall_seconds'] > 0 for r in records)
+
+  out = tmp_path / 'figure'
+  plot = subprocess.run([sys.executable, '-m', 'launch.plot_adaptation', f'--out={out}',
+                         str(experiment_dir)], cwd=jobs_lib.REPO_ROOT, capture_output=True,
+                        text=True, timeout=300)
+  assert plot.returncode == 0, plot.stderr[-3000:]
+  assert os.path.getsize(f'{out}.png') > 10_000
+  with open(f'{out}.md') as f:
+    table = f.read()
+  for row in ('| maml | 1 |', '| oracle (no update) | 1 |', '| smtl | 1 |'):
+    assert row in table
+
+
+def test_ray_local_cluster_runs_the_jobs(tmp_path):
+  jobs = jobs_lib.make_jobs('halfcheetah_vel', ['maml', 'oracle'], [3], TINY, [],
+                                str(tmp_path))
+  assert jobs_lib.run_ray(jobs, 'local', cpus_per_job=1) == [0, 0]
+  for algorithm in ('maml', 'oracle'):
+    record = results_lib.load(str(tmp_path / 'halfcheetah_vel' / algorithm / 'seed_3'))
+    assert record['seed'] == 3
