@@ -48,10 +48,14 @@ def process(batch: Dict[str, tf.Tensor], gamma: float) -> Dict[str, tf.Tensor]:
   returns = discounted_returns(rewards * mask, gamma)
   time_steps = tf.broadcast_to(tf.range(horizon), tf.shape(mask))
   rows = [n_tasks, n_episodes * horizon]
-  feature_rows = tf.reshape(linear_baseline.features(obs, time_steps), [*rows, -1])
+  # rllab solves the baseline in float64; its normal equations are badly conditioned in float32.
+  feature_rows = tf.reshape(linear_baseline.features(tf.cast(obs, tf.float64), time_steps),
+                            [*rows, -1])
   flat_returns, flat_mask = tf.reshape(returns, rows), tf.reshape(mask, rows)
-  coefficients = linear_baseline.fit(feature_rows, flat_returns, flat_mask)
-  advantages = flat_returns - linear_baseline.predict(coefficients, feature_rows)
+  coefficients = linear_baseline.fit(feature_rows, tf.cast(flat_returns, tf.float64),
+                                     tf.cast(flat_mask, tf.float64))
+  baseline = tf.cast(linear_baseline.predict(coefficients, feature_rows), tf.float32)
+  advantages = flat_returns - baseline
   return {'obs': tf.reshape(obs, [*rows, obs.shape[-1]]),
           'actions': tf.reshape(batch['actions'], [*rows, batch['actions'].shape[-1]]),
           'advantages': normalize_per_task(advantages, flat_mask), 'mask': flat_mask}

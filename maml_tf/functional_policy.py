@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 Params = List[tf.Tensor]
+LOG_MIN_STD = float(np.log(1e-6))
 
 
 def init_params(rng: np.random.Generator, obs_dim: int, act_dim: int,
@@ -32,14 +33,17 @@ def tile(params: Params, n_tasks: int) -> Params:
 
 
 def mean_and_log_std(params: Params, obs: tf.Tensor):
-  """Batched params, obs [T, N, obs_dim] -> (mean [T, N, act_dim], log_std [T, 1, act_dim])."""
+  """Batched params, obs [T, N, obs_dim] -> (mean [T, N, act_dim], log_std [T, 1, act_dim]).
+
+  The std is floored at MIN_STD, as maml_rl's policy does.
+  """
   x = obs
   layers = (len(params) - 1) // 2
   for i in range(layers):
     x = tf.matmul(x, params[2 * i]) + params[2 * i + 1][:, None, :]
     if i < layers - 1:
       x = tf.nn.relu(x)
-  return x, params[-1][:, None, :]
+  return x, tf.maximum(params[-1][:, None, :], LOG_MIN_STD)
 
 
 def log_prob(params: Params, obs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
