@@ -43,27 +43,36 @@ def gin_file(experiment: str, algorithm: str) -> str:
   return relative
 
 
+def make_job(algorithm: str, seed: int, gin_files: Sequence[str], bindings: Sequence[str],
+             root_dir: str, experiment: str, label: Optional[str] = None) -> Job:
+  """One run's command; label names the run directory of a variant (default: algorithm)."""
+  root_dir = os.path.abspath(root_dir)
+  command = [sys.executable, '-m', ENTRY_POINTS[algorithm], f'--root_dir={root_dir}',
+             f'--seed={seed}', *[f'--gin_file={f}' for f in gin_files],
+             *[f'--gin_bindings={b}' for b in bindings]]
+  log_path = os.path.join(root_dir, experiment, 'logs', f'{label or algorithm}_seed_{seed}.log')
+  return Job(label or algorithm, int(seed), command, log_path)
+
+
+def check_gin_files(paths: Sequence[str]) -> None:
+  for path in paths:
+    if not os.path.exists(os.path.join(REPO_ROOT, path)) and not os.path.exists(path):
+      raise ValueError(f'Gin file {path!r} does not exist.')
+
+
 def make_jobs(experiment: str, algorithms: Sequence[str], seeds: Sequence[int],
               overlays: Sequence[str], bindings: Sequence[str], root_dir: str) -> List[Job]:
   """The command of every (algorithm, seed) pair, validated before anything runs."""
   unknown = [a for a in algorithms if a not in ENTRY_POINTS]
   if unknown:
     raise ValueError(f'Unknown algorithms {unknown}; choose from {sorted(ENTRY_POINTS)}.')
-  for overlay in overlays:
-    if not os.path.exists(os.path.join(REPO_ROOT, overlay)) and not os.path.exists(overlay):
-      raise ValueError(f'Overlay gin file {overlay!r} does not exist.')
-  root_dir = os.path.abspath(root_dir)
+  check_gin_files(overlays)
   jobs = []
   for algorithm in algorithms:
     files = [gin_file(experiment, algorithm), *overlays]
-    if algorithm == 'task_blind':
-      bindings = [*bindings, "train_eval.algorithm = 'task_blind'"]
-    for seed in seeds:
-      command = [sys.executable, '-m', ENTRY_POINTS[algorithm], f'--root_dir={root_dir}',
-                 f'--seed={seed}', *[f'--gin_file={f}' for f in files],
-                 *[f'--gin_bindings={b}' for b in bindings]]
-      log_path = os.path.join(root_dir, experiment, 'logs', f'{algorithm}_seed_{seed}.log')
-      jobs.append(Job(algorithm, int(seed), command, log_path))
+    extra = ["train_eval.algorithm = 'task_blind'"] if algorithm == 'task_blind' else []
+    jobs += [make_job(algorithm, seed, files, [*bindings, *extra], root_dir, experiment)
+             for seed in seeds]
   return jobs
 
 

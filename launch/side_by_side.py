@@ -14,27 +14,17 @@ runs from their checkpoints.
 Afterwards: python -m launch.plot_adaptation --out=... <root_dir>/<experiment>
 """
 import os
-import sys
 
 from absl import app
 from absl import flags
-from absl import logging
 
+from launch import cli
 from launch import jobs as jobs_lib
 
 flags.DEFINE_string('experiment', None, 'Experiment name: gin/<experiment>.gin and '
                     'gin/<algorithm>/<experiment>.gin.')
 flags.DEFINE_list('algorithms', ['smtl', 'maml', 'oracle'],
                   f'Any of {sorted(jobs_lib.ENTRY_POINTS)}.')
-flags.DEFINE_list('seeds', ['0'], 'Seeds, one run per algorithm and seed.')
-flags.DEFINE_multi_string('overlay', [], 'Gin files applied after the experiment file '
-                          '(e.g. gin/quick.gin).')
-flags.DEFINE_multi_string('gin_bindings', [], 'Bindings passed to every job.')
-flags.DEFINE_string('root_dir', 'runs', 'Root of the run directories.')
-flags.DEFINE_integer('max_parallel', 1, 'Local processes at a time.')
-flags.DEFINE_string('ray_address', None, "Ray cluster address ('auto', 'host:port', or "
-                    "'local' for a private local cluster). Unset: local processes.")
-flags.DEFINE_float('cpus_per_job', 2.0, 'CPUs Ray reserves for each job.')
 FLAGS = flags.FLAGS
 
 
@@ -43,22 +33,12 @@ def main(argv):
   if not FLAGS.experiment:
     raise app.UsageError('--experiment is required (e.g. --experiment=halfcheetah_vel).')
   try:
-    jobs = jobs_lib.make_jobs(FLAGS.experiment, FLAGS.algorithms, [int(s) for s in FLAGS.seeds],
-                     FLAGS.overlay, FLAGS.gin_bindings, FLAGS.root_dir)
+    jobs = jobs_lib.make_jobs(FLAGS.experiment, FLAGS.algorithms, cli.seeds(), FLAGS.overlay,
+                              FLAGS.gin_bindings, FLAGS.root_dir)
   except ValueError as error:
     raise app.UsageError(str(error)) from error
-  logging.info('%d jobs: %s', len(jobs), ', '.join(job.name for job in jobs))
-  if FLAGS.ray_address:
-    codes = jobs_lib.run_ray(jobs, FLAGS.ray_address, FLAGS.cpus_per_job)
-  else:
-    codes = jobs_lib.run_local(jobs, FLAGS.max_parallel)
-  failed = [job.name for job, code in zip(jobs, codes) if code != 0]
   experiment_dir = os.path.join(os.path.abspath(FLAGS.root_dir), FLAGS.experiment)
-  print(f'{len(jobs) - len(failed)}/{len(jobs)} runs finished in {experiment_dir}.')
-  if failed:
-    print(f'Failed: {", ".join(failed)} (logs in {experiment_dir}/logs/). Rerun the same '
-          f'command to resume them.')
-    sys.exit(1)
+  cli.run_jobs(jobs, experiment_dir)
   print(f'Figure and table: python -m launch.plot_adaptation --out=<path> {experiment_dir}\n'
         f'TensorBoard: tensorboard --logdir {experiment_dir}')
 

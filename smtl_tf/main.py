@@ -33,7 +33,8 @@ ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
 
 @gin.configurable
 def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
-               algorithm: str = gin.REQUIRED, family: str = gin.REQUIRED, task=None):
+               algorithm: str = gin.REQUIRED, family: str = gin.REQUIRED, task=None,
+               label: str = None):
   """Runs one algorithm on one experiment and writes its run directory.
 
   Args:
@@ -42,13 +43,15 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
     algorithm: one of ALGORITHMS.
     family: (training) task family name (smtl_tf.envs.FAMILIES).
     task: task parameter, for the single-task algorithms only.
+    label: the run directory's third level when it is not the algorithm's name (variants of
+      one algorithm, e.g. 'smtl_true' for active task selection with the true rating).
   """
   if algorithm not in ALGORITHMS:
     raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
                      f'{sorted(ALGORITHMS)}.')
   tf.random.set_seed(seed)
   np.random.seed(seed)
-  run_dir = run_dir_lib.run_directory(root_dir, experiment, algorithm, seed)
+  run_dir = run_dir_lib.run_directory(root_dir, experiment, label or algorithm, seed)
   logging.info('Run directory: %s', run_dir)
   if algorithm in SINGLE_TASK:
     if task is None:

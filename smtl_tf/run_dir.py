@@ -54,12 +54,16 @@ class Progress:
       return '?'
     return format_seconds(elapsed / finished * (self.total - done))
 
-  def log(self, done: int, phase: str, step: int, scalars: Dict[str, float]) -> None:
-    """Writes scalars (tag -> value) at TensorBoard step `step` and one log line."""
+  def write_scalars(self, step: int, scalars: Dict[str, float]) -> None:
+    """TensorBoard scalars (tag -> value) at step `step`, no log line."""
     with self.writer.as_default():
       for tag, value in scalars.items():
         tf.summary.scalar(tag, value, step=step)
     self.writer.flush()
+
+  def log(self, done: int, phase: str, step: int, scalars: Dict[str, float]) -> None:
+    """Writes scalars (tag -> value) at TensorBoard step `step` and one log line."""
+    self.write_scalars(step, scalars)
     shown = ', '.join(f'{tag.split("/")[-1]}={value:.4g}' for tag, value in scalars.items())
     logging.info('[%d/%d] %s | %s | elapsed %s, ETA %s', done, self.total, phase, shown,
                  format_seconds(time.time() - self.start), self.eta(done))

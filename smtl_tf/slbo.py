@@ -5,9 +5,10 @@ function) and the per-task policy, and exposes the phases:
   collect          n real samples with OU noise into the dataset (Alg. 1 line 7);
   virtual_training n_inner x (n_model Adam steps, n_policy TRPO updates on the
                    model) (Alg. 1 lines 9-14);
-  evaluate         fresh real episodes without noise (counted separately).
+  evaluate         fresh real episodes without noise (counted separately);
+  rate             a task's difficulty for active task selection (smtl_tf/active.py).
 """
-from typing import Dict
+from typing import Dict, Optional
 
 import gin
 import numpy as np
@@ -40,12 +41,14 @@ class SLBOAgent(tf.Module):
     gamma, gae_lambda: discount and GAE lambda (0.99, 0.95).
     reset_pool_size: real reset states drawn per virtual-training call.
     dataset_capacity: transitions kept in the dataset.
+    n_shadow_models: extra dynamics models (own initialization, same data and normalizers)
+      whose disagreement is the 'estimated' difficulty rating; 0 without active selection.
   """
 
   def __init__(self, runner: RealRunner, seed: int, n_model: int = 100, n_policy: int = 40,
                n_trpo: int = 4000, model_batch_size: int = 128, multi_step: int = 2,
                gamma: float = 0.99, gae_lambda: float = 0.95, reset_pool_size: int = 1000,
-               dataset_capacity: int = 1_000_000):
+               dataset_capacity: int = 1_000_000, n_shadow_models: int = 0):
     super().__init__(name='slbo_agent')
     env = runner.env
     self.runner = runner
@@ -70,6 +73,13 @@ class SLBOAgent(tf.Module):
     self.new_policy()
     self.virtual_env = VirtualEnv(self.model, self.policy, env.reward_fn, seed=seed + 1,
                                   horizon=self.horizon)
+    shadow_rng = np.random.default_rng([seed, 1])   # leaves self.rng's stream as without them
+    self.shadow_models = [DynamicsModel(self.obs_dim, self.act_dim, self.normalizers, shadow_rng)
+                          for _ in range(n_shadow_models)]
+    self.shadow_trainers = [ModelTrainer(model) for model in self.shadow_models]
+    self.shadow_envs = [VirtualEnv(model, self.policy, env.reward_fn, seed=seed + 2 + i,
+                                   horizon=self.horizon)
+                        for i, model in enumerate(self.shadow_models)]
 
   def new_policy(self) -> None:
     """A freshly initialized policy (Algorithm 1, line 4); TRPO keeps no policy state."""
@@ -96,11 +106,47 @@ class SLBOAgent(tf.Module):
     self.normalizers.update(flat['state'], flat['action'], flat['next_state'])
     return returns
 
-  def train_model(self, n_steps: int) -> Dict[str, float]:
+  def train_model(self, n_steps: int, trainer: Optional[ModelTrainer] = None) -> Dict[str, float]:
+    """n_steps Adam steps of the k-step loss for the main model (or the given trainer's)."""
+    trainer = trainer or self.model_trainer
     windows = self.dataset.sample_windows(self.rng, n_steps, self.model_batch_size, self.multi_step)
-    stats = self.model_trainer.train(windows['states'], windows['actions'],
-                                     windows['next_states'], windows['masks'])
+    stats = trainer.train(windows['states'], windows['actions'], windows['next_states'],
+                          windows['masks'])
     return check_finite(stats, 'Dynamics-model training')
+
+  def train_shadow_models(self, n_steps: int) -> None:
+    """n_steps Adam steps for every shadow model on the current dataset."""
+    for trainer in self.shadow_trainers:
+      self.train_model(n_steps, trainer)
+
+  def virtual_return(self, virtual_env: Optional[VirtualEnv] = None) -> float:
+    """Mean return of n_trpo / horizon episodes of the policy on a model (no real step)."""
+    virtual_env = virtual_env or self.virtual_env
+    pool = self.runner.reset_states(self.reset_pool_size)
+    initial = pool[self.rng.integers(0, len(pool), self.n_trpo // self.horizon)]
+    batch = virtual_env.rollout(initial, pool, self.task)
+    returns = episode_returns(batch['reward'].numpy(), batch['done'].numpy(),
+                              batch['timeout'].numpy())
+    return float(np.mean(returns))
+
+  def rate(self, rating: str, n_real_episodes: int) -> Dict[str, float]:
+    """Difficulty of the current task for the current (warmed-up) policy.
+
+    'true': virtual return on the model minus the real return of n_real_episodes fresh
+      episodes (real steps counted as 'rating', not added to the dataset);
+    'estimated': std of the virtual returns on the shadow models (no real step).
+    """
+    if rating == 'true':
+      virtual = self.virtual_return()
+      real = self.evaluate(n_real_episodes, purpose='rating')
+      return {'rating': virtual - real, 'virtual_return': virtual, 'real_return': real}
+    if rating == 'estimated':
+      if len(self.shadow_models) < 2:
+        raise ValueError('The estimated rating needs at least 2 shadow models: bind '
+                         'SLBOAgent.n_shadow_models >= 2.')
+      returns = [self.virtual_return(env) for env in self.shadow_envs]
+      return {'rating': float(np.std(returns)), 'shadow_returns': returns}
+    raise ValueError(f'Unknown rating {rating!r}; choose "true" or "estimated".')
 
   @tf.function
   def _virtual_policy_iteration(self, initial_states, reset_pool, vf_permutations):

@@ -18,6 +18,7 @@ import numpy as np
 from absl import logging
 
 from smtl_tf import envs
+from smtl_tf.active import TaskSelector
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
@@ -118,17 +119,23 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
     The results record (see smtl_tf/results.py).
   """
   test_family = test_family or family
+  selector = TaskSelector()
   run = SMTLRun(run_dir, family, test_family, seed, n_envs, train_dynamics, test_dynamics, keep_xy)
-  agent = run.agent
   run_dir_lib.save_operative_config(run_dir)
-  train_tasks = envs.get_family(family).sample(np.random.default_rng(seed), n_tasks)
+  n_candidates = n_tasks * selector.max_candidates_per_task if selector.active else n_tasks
+  candidates = envs.get_family(family).sample(np.random.default_rng(seed), n_candidates)
   evaluation_tasks = test_tasks(test_family)
   restored = run.checkpoint.restore()
   plan = {'family': family, 'test_family': test_family, 'n_tasks': n_tasks,
           'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt}
+  if selector.active:
+    plan['selection'] = [selector.rating, selector.min_seen, selector.quantile, selector.window]
   progress = run.load(restored) if restored else {
       'phase': 'train', 'next_task': 0, 'next_test': 0, 'next_stage': 0, 'train_log': [],
       'test_records': [], 'plan': plan}
+  progress.setdefault('kept_tasks', len(progress['train_log']))
+  progress.setdefault('ratings', [])
+  progress.setdefault('selection_log', [])
   if restored:
     check_plan(run.checkpoint.directory, progress['plan'], plan)
     logging.info('Resuming %s: phase %s, task %d, test task %d, stage %d.', run_dir,
@@ -136,7 +143,7 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
                  progress['next_stage'])
 
   if progress['phase'] == 'train':
-    train(run, progress, train_tasks, n_warmup, n_slbo, n_inner, n_collect)
+    train(run, progress, candidates, n_tasks, selector, n_warmup, n_slbo, n_inner, n_collect)
     progress['train_wall_seconds'] = run.checkpoint.wall_seconds()
     run.save(run.trained, progress)
     progress['phase'] = 'adapt'
@@ -146,14 +153,20 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
           eval_episodes)
     progress['phase'] = 'done'
     run.save(run.checkpoint, progress)
+  train_steps = run.train_runner.steps
   record = results_lib.make_results(
       experiment=experiment, algorithm='smtl', seed=seed, family=family, test_family=test_family,
-      train_real_samples=run.train_runner.steps['collect'],
+      train_real_samples=train_steps['collect'] + train_steps['rating'],
       eval_real_samples=run.train_runner.steps['evaluate'] + run.test_runner.steps['evaluate'],
       test_records=progress['test_records'],
       extra={'wall_seconds': run.checkpoint.wall_seconds(),
              'train_wall_seconds': progress['train_wall_seconds'],
-             'train_tasks': train_tasks.tolist(), 'train_log': progress['train_log']})
+             'train_tasks': [entry['task'] for entry in progress['train_log']],
+             'train_log': progress['train_log'], 'selection': {
+                 'rating': selector.rating, 'min_seen': selector.min_seen,
+                 'quantile': selector.quantile, 'window': selector.window,
+                 'rating_real_samples': train_steps['rating'],
+                 'candidates': progress['next_task'], 'log': progress['selection_log']}})
   results_lib.write(run_dir, record)
   results_lib.log_summary(run_dir, record)
   print(results_lib.format_table(record))
@@ -169,37 +182,77 @@ def check_plan(directory: str, saved: Dict, requested: Dict) -> None:
         f'changed). Resume with the original settings, or use another --root_dir or --seed.')
 
 
-def train(run: SMTLRun, progress: Dict, train_tasks: np.ndarray, n_warmup: int, n_slbo: int,
-          n_inner: int, n_collect: int) -> None:
-  """Algorithm 1 from task progress['next_task'] on; checkpoints after every task."""
+def train(run: SMTLRun, progress: Dict, candidates: np.ndarray, n_tasks: int,
+          selector: TaskSelector, n_warmup: int, n_slbo: int, n_inner: int,
+          n_collect: int) -> None:
+  """Algorithm 1 until n_tasks tasks are kept; checkpoints after every candidate.
+
+  progress['next_task'] indexes the candidates, progress['kept_tasks'] counts the tasks
+  trained on. Without active selection every candidate is kept.
+  """
   agent, runner = run.agent, run.train_runner
-  n_tasks = len(train_tasks)
-  meter = run_dir_lib.Progress(run.run_dir, n_tasks, progress['next_task'])
-  for index in range(progress['next_task'], n_tasks):
-    task = train_tasks[index]
+  meter = run_dir_lib.Progress(run.run_dir, n_tasks, progress['kept_tasks'])
+  while progress['kept_tasks'] < n_tasks:
+    index = progress['next_task']
+    if index >= len(candidates):
+      logging.warning('Stopping training after %d candidates with %d of %d tasks kept '
+                      '(TaskSelector.max_candidates_per_task = %d).', index,
+                      progress['kept_tasks'], n_tasks, selector.max_candidates_per_task)
+      break
+    task = candidates[index]
     agent.set_task(task)
     agent.new_policy()
-    entry = {'task': task.tolist(), 'warmed_up': len(agent.dataset) > 0}
+    entry = {'task': task.tolist(), 'candidate': index, 'warmed_up': len(agent.dataset) > 0}
     if entry['warmed_up']:
+      if selector.rating == 'estimated':
+        agent.train_shadow_models(selector.shadow_model_steps)
       entry.update(_prefixed('warmup', agent.virtual_training(n_warmup)))
+      if selector.active and _select(run, progress, selector, index, task, meter):
+        progress['next_task'] = index + 1
+        run.save(run.checkpoint, progress)
+        continue
     for _ in range(n_slbo):
       entry['collect_return'] = float(np.mean(agent.collect(n_collect)))
       if n_inner:
         entry.update(_prefixed('inner', agent.virtual_training(n_inner)))
-    entry['real_samples'] = runner.steps['collect']
+    entry['real_samples'] = runner.steps['collect'] + runner.steps['rating']
     entry['dataset_size'] = len(agent.dataset)
     progress['train_log'].append(entry)
     progress['next_task'] = index + 1
+    progress['kept_tasks'] += 1
+    kept = progress['kept_tasks']
     scalars = {'train/collect_return': entry['collect_return'],
-               'train/real_samples': entry['real_samples'], 'train/task_index': index + 1}
+               'train/real_samples': entry['real_samples'], 'train/task_index': kept}
     if entry['warmed_up']:
       scalars.update({'train/virtual_return': entry['warmup/virtual_return'],
                       'train/model_loss': entry['warmup/model_loss'],
                       'train/policy_kl': entry['warmup/kl'],
                       'train/policy_entropy': entry['warmup/entropy']})
-    meter.log(index + 1, f'train task {index + 1}/{n_tasks} (task {_fmt(task)})',
+    meter.log(kept, f'train task {kept}/{n_tasks} (candidate {index + 1}, task {_fmt(task)})',
               entry['real_samples'], scalars)
     run.save(run.checkpoint, progress)
+
+
+def _select(run: SMTLRun, progress: Dict, selector: TaskSelector, index: int, task,
+            meter: run_dir_lib.Progress) -> bool:
+  """Rates the warmed-up candidate, records the decision; True if it is skipped."""
+  runner = run.train_runner
+  before = runner.steps['rating']
+  rated = run.agent.rate(selector.rating, selector.n_rating_episodes)
+  decision = selector.decide(rated['rating'], progress['ratings'])
+  progress['ratings'].append(decision['rating'])
+  record = {'candidate': index, 'task': np.asarray(task).tolist(), **rated, **decision,
+            'rating_real_samples': runner.steps['rating'] - before}
+  progress['selection_log'].append(record)
+  scalars = {'select/rating': decision['rating'], 'select/skipped': float(decision['skipped'])}
+  if decision['threshold'] is not None:
+    scalars['select/threshold'] = decision['threshold']
+  meter.write_scalars(index + 1, scalars)
+  threshold = 'n/a' if decision['threshold'] is None else f'{decision["threshold"]:.4g}'
+  logging.info('candidate %d (task %s): %s rating %.4g, threshold %s -> %s', index + 1,
+               _fmt(task), selector.rating, decision['rating'], threshold,
+               'skipped' if decision['skipped'] else 'kept')
+  return decision['skipped']
 
 
 def adapt(run: SMTLRun, progress: Dict, tasks: np.ndarray, n_warmup: int, n_adapt: int,

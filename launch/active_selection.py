@@ -1,0 +1,65 @@
+"""Figure 3 runs: SMTL with and without active task selection, per regime, rating and seed.
+
+python -m launch.active_selection --regimes=5,20,30 --ratings=true,estimated --seeds=0,1,2 \
+    [--overlay=gin/quick.gin] [--root_dir=runs] [--out=results/figure3]
+
+Each job is gin/ant_vel2d_active.gin + gin/active/tasks_<n>.gin + gin/active/rating_<r>.gin
+(the non-active baseline 'none' always runs too), writing
+<root_dir>/ant_vel2d_active_<n>/smtl_<rating>/seed_<s>/. When every job has finished,
+the figure and its table are written (launch/plot_active.py).
+"""
+import os
+
+from absl import app
+from absl import flags
+
+from launch import cli
+from launch import jobs as jobs_lib
+from launch import plot_active
+from smtl_tf import results as results_lib
+
+flags.DEFINE_list('regimes', ['5', '20', '30'], 'Numbers of training tasks kept.')
+flags.DEFINE_list('ratings', ['true', 'estimated'], "Active ratings ('none' always runs).")
+flags.DEFINE_string('out', None, 'Write the figure and table here (without extension).')
+FLAGS = flags.FLAGS
+
+BASE = 'gin/ant_vel2d_active.gin'
+
+
+def make_jobs(regimes, ratings, seeds, overlays, bindings, root_dir):
+  """One job per (regime, rating incl. 'none', seed)."""
+  jobs = []
+  for regime in regimes:
+    experiment = f'ant_vel2d_active_{regime}'
+    for rating in ['none', *[r for r in ratings if r != 'none']]:
+      files = [BASE, f'gin/active/tasks_{regime}.gin', f'gin/active/rating_{rating}.gin',
+               *overlays]
+      jobs_lib.check_gin_files(files)
+      jobs += [jobs_lib.make_job('smtl', seed, files, bindings, root_dir, experiment,
+                                 label=f'smtl_{rating}') for seed in seeds]
+  return jobs
+
+
+def main(argv):
+  del argv
+  try:
+    jobs = make_jobs(FLAGS.regimes, FLAGS.ratings, cli.seeds(), FLAGS.overlay,
+                     FLAGS.gin_bindings, FLAGS.root_dir)
+  except ValueError as error:
+    raise app.UsageError(f'{error} (regimes need gin/active/tasks_<n>.gin, ratings '
+                         f'gin/active/rating_<r>.gin).') from error
+  root = os.path.abspath(FLAGS.root_dir)
+  cli.run_jobs(jobs, root)
+  out = FLAGS.out or os.path.join(root, 'figure3')
+  directories = [os.path.join(root, f'ant_vel2d_active_{regime}') for regime in FLAGS.regimes]
+  paired = plot_active.paired_differences(
+      [results_lib.load(path) for path in plot_active.find_results(directories)])
+  plot_active.plot(paired, -1, out)
+  with open(f'{out}.md', 'w') as f:
+    f.write(plot_active.table(paired) + '\n')
+  print(plot_active.table(paired))
+  print(f'Wrote {out}.png and {out}.md')
+
+
+if __name__ == '__main__':
+  app.run(main)
