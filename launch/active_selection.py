@@ -1,12 +1,13 @@
 """Figure 3 runs: SMTL with and without active task selection, per regime, rating and seed.
 
 python -m launch.active_selection --regimes=5,20,30 --ratings=true,estimated --seeds=0,1,2 \
-    [--overlay=gin/quick.gin] [--root_dir=runs] [--out=results/figure3]
+    [--overlay=gin/quick.gin] [--root_dir=runs] [--out=results/figure3] [--iteration=-1]
 
-Each job is gin/ant_vel2d_active.gin + gin/active/tasks_<n>.gin + gin/active/rating_<r>.gin
-(the non-active baseline 'none' always runs too), writing
+Each job is gin/ant_vel2d_active.gin + the overlays + gin/active/tasks_<n>.gin +
+gin/active/rating_<r>.gin (the non-active baseline 'none' always runs too), writing
 <root_dir>/ant_vel2d_active_<n>/smtl_<rating>/seed_<s>/. When every job has finished,
-the figure and its table are written (launch/plot_active.py).
+the figure and its table are written (launch/plot_active.py, whose --out and --iteration
+flags apply).
 """
 import os
 
@@ -20,7 +21,6 @@ from smtl_tf import results as results_lib
 
 flags.DEFINE_list('regimes', ['5', '20', '30'], 'Numbers of training tasks kept.')
 flags.DEFINE_list('ratings', ['true', 'estimated'], "Active ratings ('none' always runs).")
-flags.DEFINE_string('out', None, 'Write the figure and table here (without extension).')
 FLAGS = flags.FLAGS
 
 BASE = 'gin/ant_vel2d_active.gin'
@@ -32,8 +32,10 @@ def make_jobs(regimes, ratings, seeds, overlays, bindings, root_dir):
   for regime in regimes:
     experiment = f'ant_vel2d_active_{regime}'
     for rating in ['none', *[r for r in ratings if r != 'none']]:
-      files = [BASE, f'gin/active/tasks_{regime}.gin', f'gin/active/rating_{rating}.gin',
-               *overlays]
+      # Overlays (e.g. quick.gin) shrink the run; the regime and rating files come after them
+      # so that n_tasks and the rating stay those of the regime.
+      files = [BASE, *overlays, f'gin/active/tasks_{regime}.gin',
+               f'gin/active/rating_{rating}.gin']
       jobs_lib.check_gin_files(files)
       jobs += [jobs_lib.make_job('smtl', seed, files, bindings, root_dir, experiment,
                                  label=f'smtl_{rating}') for seed in seeds]
@@ -50,11 +52,11 @@ def main(argv):
                          f'gin/active/rating_<r>.gin).') from error
   root = os.path.abspath(FLAGS.root_dir)
   cli.run_jobs(jobs, root)
-  out = FLAGS.out or os.path.join(root, 'figure3')
+  out = FLAGS.out
   directories = [os.path.join(root, f'ant_vel2d_active_{regime}') for regime in FLAGS.regimes]
   paired = plot_active.paired_differences(
-      [results_lib.load(path) for path in plot_active.find_results(directories)])
-  plot_active.plot(paired, -1, out)
+      [results_lib.load(path) for path in results_lib.find(directories)])
+  plot_active.plot(paired, FLAGS.iteration, out)
   with open(f'{out}.md', 'w') as f:
     f.write(plot_active.table(paired) + '\n')
   print(plot_active.table(paired))

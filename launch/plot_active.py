@@ -20,7 +20,6 @@ import numpy as np  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from launch.plot_adaptation import find_results  # noqa: E402
 from smtl_tf import results as results_lib  # noqa: E402
 from smtl_tf.statistics import bootstrap_mean_ci  # noqa: E402
 
@@ -121,7 +120,7 @@ def main(argv):
   if len(argv) < 2:
     raise app.UsageError('Give the directories holding the runs (e.g. runs/).')
   try:
-    records = [results_lib.load(path) for path in find_results(argv[1:])]
+    records = [results_lib.load(path) for path in results_lib.find(argv[1:])]
   except ValueError as error:
     raise app.UsageError(str(error)) from error
   paired = paired_differences(records)

@@ -31,21 +31,6 @@ COLOURS = {'smtl': 'tab:blue', 'maml': 'tab:red', 'oracle': 'tab:green',
            'task_blind': 'tab:gray'}
 
 
-def find_results(paths: List[str]) -> List[str]:
-  """results.json files at or below each path; raises naming a path with none."""
-  found = []
-  for path in paths:
-    if os.path.isfile(path):
-      found.append(path)
-      continue
-    below = sorted(os.path.join(root, 'results.json') for root, _, files in os.walk(path)
-                   if 'results.json' in files)
-    if not below:
-      raise ValueError(f'No results.json at or below {path!r}: has the run finished?')
-    found += below
-  return found
-
-
 def pool(records: List[Dict]) -> List[Dict]:
   """Summary rows over the test tasks of all records (seeds) of one algorithm."""
   return results_lib.summarize([task for record in records for task in record['test_tasks']])
@@ -129,7 +114,7 @@ def main(argv):
   if len(argv) < 2:
     raise app.UsageError('Give at least one run directory (or a directory above run directories).')
   try:
-    records = [results_lib.load(path) for path in find_results(argv[1:])]
+    records = [results_lib.load(path) for path in results_lib.find(argv[1:])]
   except ValueError as error:
     raise app.UsageError(str(error)) from error
   plot(records, FLAGS.out)

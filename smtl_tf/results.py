@@ -78,6 +78,21 @@ def log_summary(run_dir: str, record: Dict) -> None:
   writer.flush()
 
 
+def find(paths: List[str]) -> List[str]:
+  """results.json files at or below each path; raises naming a path with none."""
+  found = []
+  for path in paths:
+    if os.path.isfile(path):
+      found.append(path)
+      continue
+    below = sorted(os.path.join(root, 'results.json') for root, _, files in os.walk(path)
+                   if 'results.json' in files)
+    if not below:
+      raise ValueError(f'No results.json at or below {path!r}: has the run finished?')
+    found += below
+  return found
+
+
 def load(path: str) -> Dict:
   if os.path.isdir(path):
     path = os.path.join(path, 'results.json')

@@ -5,7 +5,6 @@ import sys
 
 import pytest
 
-from launch import plot_adaptation
 from launch import jobs as jobs_lib
 from smtl_tf import results as results_lib
 
@@ -51,7 +50,7 @@ def test_side_by_side_then_plot_end_to_end(tmp_path):
   assert launch.returncode == 0, launch.stderr[-3000:]
   assert '3/3 runs finished' in launch.stdout
   experiment_dir = root / 'halfcheetah_vel'
-  records = [results_lib.load(path) for path in plot_adaptation.find_results([str(experiment_dir)])]
+  records = [results_lib.load(path) for path in results_lib.find([str(experiment_dir)])]
   assert sorted(r['algorithm'] for r in records) == ['maml', 'oracle', 'smtl']
   tasks = {tuple(map(tuple, (t['task'] for t in r['test_tasks']))) for r in records}
   assert len(tasks) == 1, 'all algorithms must be evaluated on the same test tasks'
@@ -76,3 +75,42 @@ def test_ray_local_cluster_runs_the_jobs(tmp_path):
   for algorithm in ('maml', 'oracle'):
     record = results_lib.load(str(tmp_path / 'halfcheetah_vel' / algorithm / 'seed_3'))
     assert record['seed'] == 3
+
+
+def test_active_selection_jobs_cover_regimes_ratings_and_the_baseline(tmp_path):
+  from launch import active_selection  # pylint: disable=g-import-not-at-top
+  jobs = active_selection.make_jobs(['5', '20'], ['true'], [0, 1], ['gin/quick.gin'], [],
+                                    str(tmp_path))
+  assert [job.name for job in jobs] == ['smtl_none/seed_0', 'smtl_none/seed_1',
+                                        'smtl_true/seed_0', 'smtl_true/seed_1'] * 2
+  files = [arg for arg in jobs[2].command if arg.startswith('--gin_file=')]
+  assert files == ['--gin_file=gin/ant_vel2d_active.gin', '--gin_file=gin/quick.gin',
+                   '--gin_file=gin/active/tasks_5.gin', '--gin_file=gin/active/rating_true.gin']
+  assert jobs[4].log_path.endswith('ant_vel2d_active_20/logs/smtl_none_seed_0.log')
+  with pytest.raises(ValueError, match='tasks_7.gin'):
+    active_selection.make_jobs(['7'], ['true'], [0], [], [], str(tmp_path))
+
+
+def test_plot_active_pairs_runs_by_regime_and_seed(tmp_path):
+  from launch import plot_active  # pylint: disable=g-import-not-at-top
+
+  def record(rating, seed, returns, experiment='ant_vel2d_active_20'):
+    tasks = [{'task': [float(i)], 'returns': r, 'adapt_samples': [0, 8000][:len(r)]}
+             for i, r in enumerate(returns)]
+    return results_lib.make_results(
+        experiment, 'smtl', seed, 'ant_vel2d', 'ant_vel2d', 1000, 0, tasks,
+        extra={'train_log': [{}] * 20, 'selection': {
+            'rating': rating, 'candidates': 31 if rating != 'none' else 20,
+            'rating_real_samples': 500 if rating == 'true' else 0, 'log': []}})
+
+  records = [record('none', 0, [[1.0, 2.0], [3.0, 4.0]]), record('true', 0, [[2.0, 2.0], [5.0, 7.0]]),
+             record('none', 1, [[0.0, 0.0], [0.0, 0.0]]), record('true', 1, [[1.0, 1.0], [1.0, 1.0]]),
+             record('estimated', 2, [[9.0, 9.0], [9.0, 9.0]])]   # no baseline for seed 2: unpaired
+  paired = plot_active.paired_differences(records)
+  assert list(paired) == [('ant_vel2d_active_20', 'true')]
+  assert paired[('ant_vel2d_active_20', 'true')]['diffs'] == [[1.0, 2.0, 1.0, 1.0],
+                                                              [0.0, 3.0, 1.0, 1.0]]
+  table = plot_active.table(paired)
+  assert '| ant_vel2d_active_20 | true | 2 | +1.2 [' in table
+  plot_active.plot(paired, -1, str(tmp_path / 'figure3'))
+  assert (tmp_path / 'figure3.png').stat().st_size > 5_000
