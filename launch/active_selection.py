@@ -23,30 +23,11 @@ flags.DEFINE_list('regimes', ['5', '20', '30'], 'Numbers of training tasks kept.
 flags.DEFINE_list('ratings', ['true', 'estimated'], "Active ratings ('none' always runs).")
 FLAGS = flags.FLAGS
 
-BASE = 'gin/ant_vel2d_active.gin'
-
-
-def make_jobs(regimes, ratings, seeds, overlays, bindings, root_dir):
-  """One job per (regime, rating incl. 'none', seed)."""
-  jobs = []
-  for regime in regimes:
-    experiment = f'ant_vel2d_active_{regime}'
-    for rating in ['none', *[r for r in ratings if r != 'none']]:
-      # Overlays (e.g. quick.gin) shrink the run; the regime and rating files come after them
-      # so that n_tasks and the rating stay those of the regime.
-      files = [BASE, *overlays, f'gin/active/tasks_{regime}.gin',
-               f'gin/active/rating_{rating}.gin']
-      jobs_lib.check_gin_files(files)
-      jobs += [jobs_lib.make_job('smtl', seed, files, bindings, root_dir, experiment,
-                                 label=f'smtl_{rating}') for seed in seeds]
-  return jobs
-
-
 def main(argv):
   del argv
   try:
-    jobs = make_jobs(FLAGS.regimes, FLAGS.ratings, cli.seeds(), FLAGS.overlay,
-                     FLAGS.gin_bindings, FLAGS.root_dir)
+    jobs = jobs_lib.active_selection_jobs(FLAGS.regimes, FLAGS.ratings, cli.seeds(),
+                                          FLAGS.overlay, FLAGS.gin_bindings, FLAGS.root_dir)
   except ValueError as error:
     raise app.UsageError(f'{error} (regimes need gin/active/tasks_<n>.gin, ratings '
                          f'gin/active/rating_<r>.gin).') from error

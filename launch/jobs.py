@@ -76,6 +76,27 @@ def make_jobs(experiment: str, algorithms: Sequence[str], seeds: Sequence[int],
   return jobs
 
 
+def active_selection_jobs(regimes: Sequence[str], ratings: Sequence[str], seeds: Sequence[int],
+                          overlays: Sequence[str], bindings: Sequence[str],
+                          root_dir: str) -> List[Job]:
+  """Figure 3: one SMTL job per (regime, rating, seed); the non-active 'none' always runs.
+
+  Files: gin/ant_vel2d_active.gin, the overlays (e.g. quick.gin), then
+  gin/active/tasks_<regime>.gin and gin/active/rating_<rating>.gin, so that the regime's
+  n_tasks and the rating win over the overlays.
+  """
+  jobs = []
+  for regime in regimes:
+    experiment = f'ant_vel2d_active_{regime}'
+    for rating in ['none', *[r for r in ratings if r != 'none']]:
+      files = ['gin/ant_vel2d_active.gin', *overlays, f'gin/active/tasks_{regime}.gin',
+               f'gin/active/rating_{rating}.gin']
+      check_gin_files(files)
+      jobs += [make_job('smtl', seed, files, bindings, root_dir, experiment,
+                        label=f'smtl_{rating}') for seed in seeds]
+  return jobs
+
+
 def start_job(command: Sequence[str], log_path: str):
   """Starts one job with its output appended to log_path; returns (process, open log)."""
   os.makedirs(os.path.dirname(log_path), exist_ok=True)

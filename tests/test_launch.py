@@ -78,8 +78,7 @@ def test_ray_local_cluster_runs_the_jobs(tmp_path):
 
 
 def test_active_selection_jobs_cover_regimes_ratings_and_the_baseline(tmp_path):
-  from launch import active_selection  # pylint: disable=g-import-not-at-top
-  jobs = active_selection.make_jobs(['5', '20'], ['true'], [0, 1], ['gin/quick.gin'], [],
+  jobs = jobs_lib.active_selection_jobs(['5', '20'], ['true'], [0, 1], ['gin/quick.gin'], [],
                                     str(tmp_path))
   assert [job.name for job in jobs] == ['smtl_none/seed_0', 'smtl_none/seed_1',
                                         'smtl_true/seed_0', 'smtl_true/seed_1'] * 2
@@ -88,7 +87,7 @@ def test_active_selection_jobs_cover_regimes_ratings_and_the_baseline(tmp_path):
                    '--gin_file=gin/active/tasks_5.gin', '--gin_file=gin/active/rating_true.gin']
   assert jobs[4].log_path.endswith('ant_vel2d_active_20/logs/smtl_none_seed_0.log')
   with pytest.raises(ValueError, match='tasks_7.gin'):
-    active_selection.make_jobs(['7'], ['true'], [0], [], [], str(tmp_path))
+    jobs_lib.active_selection_jobs(['7'], ['true'], [0], [], [], str(tmp_path))
 
 
 def test_plot_active_pairs_runs_by_regime_and_seed(tmp_path):
