@@ -113,7 +113,7 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
     progress = {'phase': 'train', 'next_iteration': 0, 'next_stage': 0, 'train_log': [],
                 'test_records': [], 'plan': plan}
   else:
-    check_plan(run.checkpoint.directory, progress['plan'], plan)
+    check_plan(run.checkpoint.directory, progress.get('plan'), plan)
   if progress['phase'] == 'train':
     meta_train(run, progress, family, n_iterations, meta_batch, n_episodes)
     progress['train_wall_seconds'] = run.checkpoint.wall_seconds()

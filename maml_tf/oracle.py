@@ -107,7 +107,7 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
   progress = {'next_iteration': 0, 'train_log': [], 'test_records': [], 'plan': plan}
   if restored:
     progress = restored[0]
-    check_plan(checkpoint.directory, progress['plan'], plan)
+    check_plan(checkpoint.directory, progress.get('plan'), plan)
     run_state.restore(progress, agent.rng, runners)
 
   def save():

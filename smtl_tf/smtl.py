@@ -137,7 +137,7 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
   progress.setdefault('ratings', [])
   progress.setdefault('selection_log', [])
   if restored:
-    check_plan(run.checkpoint.directory, progress['plan'], plan)
+    check_plan(run.checkpoint.directory, progress.get('plan'), plan)
     logging.info('Resuming %s: phase %s, task %d, test task %d, stage %d.', run_dir,
                  progress['phase'], progress['next_task'], progress['next_test'],
                  progress['next_stage'])
@@ -173,8 +173,9 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
   return record
 
 
-def check_plan(directory: str, saved: Dict, requested: Dict) -> None:
-  """A run resumes only with the tasks it was started with."""
+def check_plan(directory: str, saved: Optional[Dict], requested: Dict) -> None:
+  """A run resumes only with the tasks it was started with (saved None: an older format)."""
+  saved = saved or {}
   changed = [key for key in requested if saved.get(key) != requested[key]]
   if changed:
     raise run_dir_lib.CheckpointError(
