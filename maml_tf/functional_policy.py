@@ -10,6 +10,8 @@ from typing import List, Sequence
 import numpy as np
 import tensorflow as tf
 
+from smtl_tf.trpo import flatten  # noqa: F401  (unbatched params -> one vector [P])
+
 Params = List[tf.Tensor]
 LOG_MIN_STD = float(np.log(1e-6))
 
@@ -71,13 +73,8 @@ def sample(params: Params, obs: tf.Tensor, generator: tf.random.Generator) -> tf
   return mean + tf.exp(log_std) * generator.normal(tf.shape(mean))
 
 
-def flatten(params: Sequence[tf.Tensor]) -> tf.Tensor:
-  """Unbatched params -> one vector [P]."""
-  return tf.concat([tf.reshape(p, [-1]) for p in params], axis=0)
-
-
 def unflatten(flat: tf.Tensor, like: Sequence[tf.Tensor]) -> Params:
-  """Inverse of flatten, shaped like `like`."""
+  """Inverse of flatten (smtl_tf.trpo), shaped like `like`."""
   out, offset = [], 0
   for p in like:
     size = p.shape.num_elements()

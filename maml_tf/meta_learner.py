@@ -116,8 +116,10 @@ class MAMLLearner(tf.Module):
   def kl_hessian_vector_product(self, theta, pre, post, vector: tf.Tensor) -> tf.Tensor:
     """(H + damping I) v, H = Hessian in theta of mean_kl at theta (= J^T F J). [P] -> [P]."""
     tangents = fp.unflatten(vector, theta)
-    with tf.autodiff.ForwardAccumulator(theta, tangents) as accumulator:
-      adapted = self._adapt_shared(theta, pre)
+    with tf.GradientTape() as tape:   # one pass through the inner step serves J v and J^T u
+      tape.watch(theta)
+      with tf.autodiff.ForwardAccumulator(theta, tangents) as accumulator:
+        adapted = self._adapt_shared(theta, pre)
     jv = [accumulator.jvp(a) for a in adapted]
     fast = [tf.stop_gradient(a) for a in adapted]
     old_mean, old_log_std = fp.mean_and_log_std(fast, post['obs'])
@@ -129,9 +131,6 @@ class MAMLLearner(tf.Module):
       grads = inner.gradient(kl, fast)
       grad_dot_jv = tf.add_n([tf.reduce_sum(g * t) for g, t in zip(grads, jv)])
     fisher_jv = outer.gradient(grad_dot_jv, fast)
-    with tf.GradientTape() as tape:
-      tape.watch(theta)
-      adapted = self._adapt_shared(theta, pre)
     jt_fisher_jv = tape.gradient(adapted, theta, output_gradients=fisher_jv)
     return fp.flatten(jt_fisher_jv) + self.cg_damping * vector
 
