@@ -10,65 +10,62 @@ import gin
 import gymnasium
 import numpy as np
 
-from smtl_tf import envs
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
 from smtl_tf.model_free import RealTRPOAgent
+from smtl_tf.envs.vector_env import VectorEnv
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.smtl import check_plan, check_compatible, test_tasks
 
 
 class TaskAppendedEnv:
-  """Wraps a task environment: observation = [obs, task]; a new task at every reset.
+  """Wraps a VectorEnv: observation = [obs, task]; every reset draws a new task.
 
   The task is drawn with the environment's own reset generator, so the runner's
-  RNG checkpointing covers it. set_task() pins the task (evaluation). With
-  show_task=False the observation is left alone: a task-blind policy trained on the
-  same task distribution (the oracle's ablation).
+  RNG checkpointing covers it. set_task() pins the task of every environment
+  (evaluation). With show_task=False the observation is left alone: a task-blind
+  policy trained on the same task distribution (the oracle's ablation).
   """
 
-  def __init__(self, env, family: str, show_task: bool = True):
+  def __init__(self, env: VectorEnv, show_task: bool = True):
     self.env = env
-    self.family = envs.get_family(family)
     self.show_task = show_task
-    self.fixed_task = None
-    extra = self.family.task_dim if show_task else 0
-    low = np.concatenate([env.observation_space.low, np.full(extra, -np.inf)])
-    self.observation_space = gymnasium.spaces.Box(low, -low, dtype=np.float64)
-    self.action_space = env.action_space
+    self.fixed = False
+    self.obs_dim = env.obs_dim + (env.family.task_dim if show_task else 0)
+    self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.obs_dim,), np.float64)
 
-  @property
-  def np_random(self):
-    return self.env.np_random
-
-  @property
-  def task(self):
-    return self.env.task
+  def __getattr__(self, name):
+    return getattr(self.env, name)
 
   def set_task(self, task) -> None:
     self.env.set_task(task)
-    self.fixed_task = self.env.task
+    self.fixed = True
 
-  def reset(self, **kwargs):
-    if self.fixed_task is None:
-      self.env.set_task(self.family.sample(self.env.np_random, 1)[0])
-    obs, info = self.env.reset(**kwargs)
-    return self._augment(obs), info
+  def reset(self, indices: Optional[np.ndarray] = None) -> np.ndarray:
+    indices = np.arange(self.env.n_envs) if indices is None else np.asarray(indices)
+    if not self.fixed:
+      for i in indices:
+        self.env.tasks[i] = self.env.family.sample(self.env.rngs[i], 1)[0]
+    return self._augment(self.env.reset(indices), indices)
 
-  def step(self, action):
-    obs, reward, terminated, truncated, info = self.env.step(action)
-    return self._augment(obs), reward, terminated, truncated, info
+  def step(self, actions: np.ndarray, indices: Optional[np.ndarray] = None):
+    indices = np.arange(self.env.n_envs) if indices is None else np.asarray(indices)
+    obs, rewards, dones = self.env.step(actions, indices)
+    return self._augment(obs, indices), rewards, dones
 
-  def _augment(self, obs: np.ndarray) -> np.ndarray:
-    return np.concatenate([obs, self.env.task]) if self.show_task else obs
+  def reset_states(self, n: int) -> np.ndarray:
+    raise NotImplementedError('The oracle trains on real environments only.')
+
+  def _augment(self, obs: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    return np.concatenate([obs, self.env.tasks[indices]], axis=1) if self.show_task else obs
 
 
 def oracle_runner(family: str, n_envs: int, seed: int, show_task: bool = True,
                   **env_kwargs) -> RealRunner:
   """A RealRunner whose environments draw a task per episode and append it to the observation."""
   runner = RealRunner(family, n_envs, seed=seed, **env_kwargs)
-  runner.envs = [TaskAppendedEnv(env, family, show_task) for env in runner.envs]
+  runner.env = TaskAppendedEnv(runner.env, show_task)
   return runner
 
 

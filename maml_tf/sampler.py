@@ -1,7 +1,7 @@
 """Trajectories of many tasks at once: T tasks x M episodes stepped in lockstep.
 
-One policy call per time step serves the whole meta-batch (every task with its
-own parameters). Episodes last `horizon` steps unless they terminate; steps after
+One policy call and one batched physics step (VectorEnv) per time step serve the
+whole meta-batch (every task with its own parameters). Episodes last `horizon` steps unless they terminate; steps after
 termination are masked out and not counted.
 """
 import collections
@@ -10,7 +10,7 @@ from typing import Callable, Dict
 import gin
 import numpy as np
 
-from smtl_tf import envs
+from smtl_tf.envs.vector_env import VectorEnv
 
 
 @gin.configurable
@@ -30,33 +30,24 @@ class MultiTaskSampler:
                dynamics: str = 'default', keep_xy: bool = True, allow_out_of_range: bool = False):
     self.family = family
     self.n_tasks, self.n_per_task, self.horizon = n_tasks, n_per_task, horizon
-    self.envs = [[envs.make_env(family, dynamics=dynamics, keep_xy=keep_xy,
-                                allow_out_of_range=allow_out_of_range)
-                  for _ in range(n_per_task)] for _ in range(n_tasks)]
-    for i, env in enumerate(self._all()):
-      env.reset(seed=seed + i)
-    first = self.envs[0][0]
-    self.obs_dim = first.observation_space.shape[0]
-    self.act_dim = first.action_space.shape[0]
+    # Environment t * n_per_task + j runs episode j of task t.
+    self.env = VectorEnv(family, n_tasks * n_per_task, seed, dynamics=dynamics, keep_xy=keep_xy,
+                         allow_out_of_range=allow_out_of_range)
+    self.obs_dim, self.act_dim = self.env.obs_dim, self.env.act_dim
     self.steps: Dict[str, int] = collections.Counter()
-
-  def _all(self):
-    return [env for row in self.envs for env in row]
 
   def set_tasks(self, tasks: np.ndarray) -> None:
     """tasks [n_tasks, task_dim]: task t for every environment of row t."""
     if len(tasks) != self.n_tasks:
       raise ValueError(f'Expected {self.n_tasks} tasks, got {len(tasks)}.')
-    for row, task in zip(self.envs, tasks):
-      for env in row:
-        env.set_task(task)
+    self.env.set_tasks(np.repeat(np.asarray(tasks, np.float64).reshape(self.n_tasks, -1),
+                                 self.n_per_task, axis=0))
 
   def rng_states(self):
-    return [env.np_random.bit_generator.state for env in self._all()]
+    return self.env.rng_states()
 
   def set_rng_states(self, states) -> None:
-    for env, state in zip(self._all(), states):
-      env.np_random.bit_generator.state = state
+    self.env.set_rng_states(states)
 
   def collect(self, act_fn: Callable[[np.ndarray], np.ndarray], n_episodes: int,
               purpose: str) -> Dict[str, np.ndarray]:
@@ -73,24 +64,25 @@ class MultiTaskSampler:
     """
     if not 0 < n_episodes <= self.n_per_task:
       raise ValueError(f'n_episodes={n_episodes} must be in [1, n_per_task={self.n_per_task}].')
-    rows = [row[:n_episodes] for row in self.envs]
     shape = (self.n_tasks, n_episodes)
+    used = (np.arange(self.n_tasks)[:, None] * self.n_per_task + np.arange(n_episodes)).ravel()
     obs = np.zeros((*shape, self.horizon, self.obs_dim), np.float32)
     actions = np.zeros((*shape, self.horizon, self.act_dim), np.float32)
     rewards = np.zeros((*shape, self.horizon), np.float32)
     mask = np.zeros((*shape, self.horizon), np.float32)
-    current = np.stack([[env.reset()[0] for env in row] for row in rows]).astype(np.float32)
+    current = self.env.reset(used).astype(np.float32).reshape(*shape, self.obs_dim)
     alive = np.ones(shape, bool)
     for t in range(self.horizon):
       obs[:, :, t] = current
       mask[:, :, t] = alive
       chosen = np.asarray(act_fn(current))
       actions[:, :, t] = chosen
-      for i, j in zip(*np.nonzero(alive)):
-        next_obs, reward, done, _, _ = rows[i][j].step(chosen[i, j])
-        current[i, j] = next_obs
-        rewards[i, j, t] = reward
-        alive[i, j] = not done
+      rows, columns = np.nonzero(alive)
+      next_obs, step_rewards, dones = self.env.step(chosen[rows, columns],
+                                                    used.reshape(shape)[rows, columns])
+      current[rows, columns] = next_obs
+      rewards[rows, columns, t] = step_rewards
+      alive[rows, columns] = ~dones
       if not alive.any():
         break
     self.steps[purpose] += int(mask.sum())

@@ -48,8 +48,7 @@ def adapt_one(run_dir: str, task, n_adapt: int = 0, eval_episodes=None,
                      int(match.group(1)), _bound('run_smtl.n_envs', 20),
                      _bound('run_smtl.train_dynamics', 'default'),
                      _bound('run_smtl.test_dynamics', 'default'), _bound('run_smtl.keep_xy', True))
-  for env in run.test_runner.envs:
-    env.allow_out_of_range = allow_out_of_range
+  run.test_runner.env.allow_out_of_range = allow_out_of_range
   episodes = eval_episodes or _bound('run_smtl.eval_episodes', 20)
   n_collect = _bound('run_smtl.n_collect', 4000)
   run.restore_trained()

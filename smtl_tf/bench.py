@@ -21,6 +21,8 @@ import tensorflow as tf
 from absl import app
 from absl import flags
 
+from smtl_tf import envs
+from smtl_tf.envs import bodies
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.slbo import SLBOAgent
 
@@ -53,12 +55,15 @@ def matmul_gflops(repeats: int) -> float:
   return 2 * 2048**3 / _time(lambda: matmul().numpy(), repeats) / 1e9
 
 
-def mj_step_rate(env, n: int = 5000) -> float:
-  data = mujoco.MjData(env.model)
+def mj_step_rate(family: str, n: int = 5000) -> float:
+  """Control steps/s of raw mujoco.mj_step on one MjData of the family's body (frame_skip each)."""
+  body = bodies.get_body(envs.get_family(family).body)
+  model, _ = bodies.load_model(body)
+  data = mujoco.MjData(model)
   start = time.perf_counter()
   for _ in range(n):
-    mujoco.mj_step(env.model, data)
-  return n / (time.perf_counter() - start) / env.body.frame_skip
+    mujoco.mj_step(model, data)
+  return n / (time.perf_counter() - start) / body.frame_skip
 
 
 def run(family: str, repeats: int) -> Dict[str, float]:
@@ -102,10 +107,10 @@ def run(family: str, repeats: int) -> Dict[str, float]:
   adam_flops = 100 * agent.multi_step * agent.model_batch_size * 3 * model_flops
   figures['model_adam_ratio'] = adam_flops / seconds / flops_per_second
 
-  seconds = _time(lambda: runner.collect(agent.policy.act, 4000, agent.noise, 'bench'),
+  seconds = _time(lambda: runner.collect(agent.policy.numpy_sampler(), 4000, agent.noise, 'bench'),
                   max(2, repeats // 3))
   figures['real_collect_steps_per_s'] = 4000 / seconds
-  figures['mj_step_per_s'] = mj_step_rate(runner.env)
+  figures['mj_step_per_s'] = mj_step_rate(family)
   figures['real_collect_ratio'] = figures['real_collect_steps_per_s'] / figures['mj_step_per_s']
   return figures
 

@@ -49,7 +49,7 @@ class RealTRPOAgent(tf.Module):
                             flat(returns), vf_permutations)
 
   def iteration(self) -> Dict[str, float]:
-    batch, returns = self.runner.collect(self.policy.act, self.n_trpo, None, 'collect')
+    batch, returns = self.runner.collect(self.policy.numpy_sampler(), self.n_trpo, None, 'collect')
     self.state_normalizer.update(batch['state'].reshape(-1, batch['state'].shape[-1]))
     tensors = {key: tf.constant(value, tf.float32 if value.dtype != bool else tf.bool)
                for key, value in batch.items()}
@@ -61,4 +61,4 @@ class RealTRPOAgent(tf.Module):
 
   def evaluate(self, n_episodes: int, purpose: str = 'evaluate') -> float:
     """Mean return of fresh real episodes of the current (stochastic) policy."""
-    return float(np.mean(self.runner.evaluate(self.policy.act, n_episodes, purpose)))
+    return float(np.mean(self.runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose)))

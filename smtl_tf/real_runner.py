@@ -4,9 +4,8 @@ from typing import Callable, Dict, Optional, Tuple
 
 import gin
 import numpy as np
-import tensorflow as tf
 
-from smtl_tf import envs
+from smtl_tf.envs.vector_env import VectorEnv
 
 
 @gin.configurable
@@ -31,31 +30,26 @@ class OUNoise:
 
 @gin.configurable
 class RealRunner:
-  """n copies of a task environment, stepped together with one policy call per step.
+  """n environments of a task family stepped as one batch with one policy call per step.
 
   Every real step is counted in `steps`, keyed by purpose ('collect', 'evaluate', ...).
 
   Args:
     family: task family name.
     n_envs: environments stepped in lockstep.
-    seed: seeds environment resets (env i gets seed + i).
+    seed: seeds environment resets (env i draws from default_rng(seed + i), as
+      TaskEnv.reset(seed=seed + i) does).
     horizon: episode length (paper H = 200).
-    dynamics, keep_xy, allow_out_of_range: passed to TaskEnv.
+    dynamics, keep_xy, allow_out_of_range: passed to VectorEnv.
   """
 
   def __init__(self, family: str, n_envs: int, seed: int, horizon: int = 200,
                dynamics: str = 'default', keep_xy: bool = True, allow_out_of_range: bool = False):
-    self.envs = [envs.make_env(family, dynamics=dynamics, keep_xy=keep_xy,
-                               allow_out_of_range=allow_out_of_range) for _ in range(n_envs)]
-    for i, env in enumerate(self.envs):
-      env.reset(seed=seed + i)
+    self.env = VectorEnv(family, n_envs, seed, dynamics=dynamics, keep_xy=keep_xy,
+                         allow_out_of_range=allow_out_of_range)
     self.n_envs = n_envs
     self.horizon = horizon
     self.steps: Dict[str, int] = collections.Counter()
-
-  @property
-  def env(self) -> envs.TaskEnv:
-    return self.envs[0]
 
   @property
   def total_steps(self) -> int:
@@ -63,27 +57,24 @@ class RealRunner:
 
   def rng_states(self):
     """JSON-serializable reset-noise generator states of the environments."""
-    return [env.np_random.bit_generator.state for env in self.envs]
+    return self.env.rng_states()
 
   def set_rng_states(self, states) -> None:
-    for env, state in zip(self.envs, states):
-      env.np_random.bit_generator.state = state
+    self.env.set_rng_states(states)
 
   def set_task(self, task) -> None:
-    for env in self.envs:
-      env.set_task(task)
+    self.env.set_task(task)
 
   def reset_states(self, n: int) -> np.ndarray:
-    """n initial states [n, obs_dim] from reset() (no environment step is taken)."""
-    env = self.envs[0]
-    return np.stack([env.reset()[0] for _ in range(n)]).astype(np.float32)
+    """n initial states [n, obs_dim] from environment 0's reset generator (no step taken)."""
+    return self.env.reset_states(n)
 
-  def _reset_all(self) -> np.ndarray:
-    return np.stack([env.reset()[0] for env in self.envs])
-
-  def collect(self, act_fn: Callable[[tf.Tensor], tf.Tensor], n_samples: int,
+  def collect(self, act_fn: Callable[[np.ndarray], np.ndarray], n_samples: int,
               noise: Optional[OUNoise], purpose: str) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
     """Collects exactly n_samples transitions, all environments starting fresh.
+
+    act_fn maps observations [n_envs, obs_dim] float32 to actions [n_envs, act_dim]
+    (e.g. GaussianPolicy.numpy_sampler()); it is called once per step.
 
     Returns:
       (batch of time-major [n_samples / n_envs, n_envs, ...] arrays with fields
@@ -94,50 +85,52 @@ class RealRunner:
     n_steps = n_samples // self.n_envs
     if noise is not None:
       noise.reset()
-    states = self._reset_all()
+    batch = {'state': np.empty((n_steps, self.n_envs, self.env.obs_dim)),
+             'action': np.empty((n_steps, self.n_envs, self.env.act_dim)),
+             'next_state': np.empty((n_steps, self.n_envs, self.env.obs_dim)),
+             'reward': np.empty((n_steps, self.n_envs)),
+             'done': np.empty((n_steps, self.n_envs), bool),
+             'timeout': np.empty((n_steps, self.n_envs), bool)}
+    states = self.env.reset()
     lengths = np.zeros(self.n_envs, np.int64)
     running = np.zeros(self.n_envs)
     returns = []
-    batch = collections.defaultdict(list)
-    for _ in range(n_steps):
-      actions = act_fn(tf.constant(states, tf.float32)).numpy().astype(np.float64)
+    for t in range(n_steps):
+      actions = np.asarray(act_fn(states.astype(np.float32)), np.float64)
       if noise is not None:
         actions = actions + noise()
-      next_states = np.empty_like(states)
-      rewards = np.empty(self.n_envs)
-      dones = np.empty(self.n_envs, bool)
-      for i, env in enumerate(self.envs):
-        next_states[i], rewards[i], dones[i], _, _ = env.step(actions[i])
+      next_states, rewards, dones = self.env.step(actions)
       lengths += 1
       running += rewards
       timeouts = lengths >= self.horizon
       for key, value in (('state', states), ('action', actions), ('next_state', next_states),
                          ('reward', rewards), ('done', dones), ('timeout', timeouts)):
-        batch[key].append(value.copy())
+        batch[key][t] = value
       states = next_states
-      for i in np.flatnonzero(dones | timeouts):
-        returns.append(running[i])
-        running[i], lengths[i] = 0.0, 0
-        states[i] = self.envs[i].reset()[0]
+      ended = np.flatnonzero(dones | timeouts)
+      if len(ended):
+        returns.extend(running[ended].tolist())
+        running[ended], lengths[ended] = 0.0, 0
+        states[ended] = self.env.reset(ended)
     self.steps[purpose] += n_samples
-    return {key: np.stack(value) for key, value in batch.items()}, np.asarray(returns)
+    return batch, np.asarray(returns)
 
-  def evaluate(self, act_fn: Callable[[tf.Tensor], tf.Tensor], n_episodes: int,
+  def evaluate(self, act_fn: Callable[[np.ndarray], np.ndarray], n_episodes: int,
                purpose: str = 'evaluate') -> np.ndarray:
     """Undiscounted returns [n_episodes] of fresh episodes (up to `horizon` steps each)."""
     returns = []
     while len(returns) < n_episodes:
-      states = self._reset_all()
+      states = self.env.reset()
       alive = np.arange(self.n_envs) < n_episodes - len(returns)
       used = alive.copy()
       totals = np.zeros(self.n_envs)
       for _ in range(self.horizon):
-        actions = act_fn(tf.constant(states, tf.float32)).numpy()
-        for i in np.flatnonzero(alive):
-          states[i], reward, done, _, _ = self.envs[i].step(actions[i])
-          totals[i] += reward
-          alive[i] = not done
-          self.steps[purpose] += 1
+        active = np.flatnonzero(alive)
+        actions = np.asarray(act_fn(states.astype(np.float32)))
+        states[active], rewards, dones = self.env.step(actions[active], active)
+        totals[active] += rewards
+        alive[active] = ~dones
+        self.steps[purpose] += len(active)
         if not alive.any():
           break
       returns.extend(totals[used].tolist())

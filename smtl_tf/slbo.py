@@ -100,7 +100,7 @@ class SLBOAgent(tf.Module):
 
     Returns the returns of the (noisy) episodes completed.
     """
-    batch, returns = self.runner.collect(self.policy.act, n_samples, self.noise, purpose)
+    batch, returns = self.runner.collect(self.policy.numpy_sampler(), n_samples, self.noise, purpose)
     self.dataset.add_batch(batch)
     flat = {key: batch[key].reshape(-1, *batch[key].shape[2:]) for key in ('state', 'action', 'next_state')}
     self.normalizers.update(flat['state'], flat['action'], flat['next_state'])
@@ -185,4 +185,4 @@ class SLBOAgent(tf.Module):
 
   def evaluate(self, n_episodes: int, purpose: str = 'evaluate') -> float:
     """Mean return of fresh real episodes of the current (stochastic) policy."""
-    return float(np.mean(self.runner.evaluate(self.policy.act, n_episodes, purpose)))
+    return float(np.mean(self.runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose)))

@@ -1,5 +1,6 @@
 """Task environments: gymnasium registration and checks, parameter spaces, shifts."""
 import gymnasium
+import mujoco
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
@@ -81,15 +82,16 @@ def test_low_friction_halves_every_friction_coefficient():
 def test_observation_velocity_is_the_torso_subtree_com_velocity():
   env = envs.make_env('halfcheetah_vel')
   env.reset(seed=1)
-  x_before = env.data.subtree_com[env._torso_id][0]
+  torso = mujoco.mj_name2id(env.model, mujoco.mjtObj.mjOBJ_BODY, 'torso')
+  x_before = env.data.subtree_com[torso][0]
   obs = None
   for _ in range(5):
     obs, *_ = env.step(np.ones(6))
   assert np.any(obs[-3:] != 0.0), 'subtree_linvel must be refreshed after mj_step'
   # Finite-difference check of the CoM velocity over one step.
-  x_prev = env.data.subtree_com[env._torso_id][0].copy()
+  x_prev = env.data.subtree_com[torso][0].copy()
   obs, *_ = env.step(np.ones(6))
-  x_next = env.data.subtree_com[env._torso_id][0]
+  x_next = env.data.subtree_com[torso][0]
   assert obs[-3] == pytest.approx((x_next - x_prev) / env.dt, abs=0.3)
   del x_before
 

@@ -1,26 +1,32 @@
 """Learning tests: the quick configs must improve the real return, not only run."""
 import os
 
+import gin
+
 from smtl_tf import main
 
 QUICK = os.path.join(main.REPO_ROOT, 'gin', 'quick.gin')
 
 
 def test_short_slbo_run_beats_the_initial_policy(tmp_path):
-  main.parse_gin([os.path.join(main.REPO_ROOT, 'gin', 'slbo_halfcheetah_vel1.gin'), QUICK], [])
-  results = main.train_eval(root_dir=str(tmp_path), seed=0)
-  initial = results['curve'][0]['real_return']
-  final = results['curve'][-1]['real_return']
+  # One quick run's last stage varies by about +-80 from seed to seed, so two seeds are averaged.
+  gains = []
+  for seed in (0, 1):
+    gin.clear_config()
+    main.parse_gin([os.path.join(main.REPO_ROOT, 'gin', 'slbo_halfcheetah_vel1.gin'), QUICK], [])
+    results = main.train_eval(root_dir=str(tmp_path), seed=seed)
+    gains.append(results['curve'][-1]['real_return'] - results['curve'][0]['real_return'])
+    assert results['train_real_samples'] == 3 * 2000
   # A random policy scores about -250 on v = 1.0 (|v - 1| ~ 1 per step plus control cost);
   # matching the goal velocity scores near 0.
-  assert final > initial + 50, results['curve']
-  assert results['train_real_samples'] == 3 * 2000
+  assert sum(gains) / len(gains) > 50, gains
 
 
 def test_warmed_up_policy_beats_a_random_policy_on_unseen_tasks(tmp_path):
-  import gin
   gin.clear_config()
-  main.parse_gin([os.path.join(main.REPO_ROOT, 'gin', 'halfcheetah_vel.gin'), QUICK], [])
+  # Six test tasks: with three, one seed's physics noise decides the margin.
+  main.parse_gin([os.path.join(main.REPO_ROOT, 'gin', 'halfcheetah_vel.gin'), QUICK],
+                 ['test_tasks.n_test_tasks = 6', 'run_smtl.n_adapt = 0'])
   results = main.train_eval(root_dir=str(tmp_path), seed=0)
   tasks = results['test_tasks']
   random_policy = sum(task['random_policy_return'] for task in tasks) / len(tasks)

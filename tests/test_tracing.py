@@ -18,7 +18,6 @@ def test_slbo_phases_trace_once():
   agent.virtual_training(n_inner=1)
   assert agent.model_trainer.train.experimental_get_tracing_count() == 1
   assert agent._virtual_policy_iteration.experimental_get_tracing_count() == 1
-  assert agent.policy.act.experimental_get_tracing_count() == 1
 
 
 def test_virtual_rollout_traces_once_when_called_alone():

@@ -6,7 +6,12 @@ its reward constants and its termination height range. Rewards themselves live i
 
 Observation layout (as SLBO): qpos, qvel, [Ant: torso rotation matrix, 9],
 torso subtree centre of mass (3), torso subtree linear velocity (3). The
-velocity the rewards read is therefore always the last three entries.
+velocity the rewards read is therefore always the last three entries. The
+torso quantities are MuJoCo sensors added to the model at compile time, so an
+observation is (qpos, qvel, sensordata) and a batch of states stepped by
+`mujoco.rollout` is observed without touching one MjData per environment.
+Sensors are evaluated in the forward pass at the start of a step, exactly the
+values the MjData fields hold after `mj_step` (what gym and SLBO read).
 """
 import dataclasses
 import os
@@ -85,7 +90,7 @@ def load_model(body: Body, dynamics: str = 'default') -> Tuple[mujoco.MjModel, n
     raise ValueError(f'Unknown dynamics {dynamics!r}; choose one of {DYNAMICS}.')
   if dynamics != 'default' and body.name != 'ant':
     raise ValueError(f'Dynamics shift {dynamics!r} is defined for the ant only, not {body.name!r}.')
-  model = _compile(os.path.join(ASSET_DIR, body.xml))
+  model = _compile(os.path.join(ASSET_DIR, body.xml), body)
   model.opt.timestep = body.timestep
   action_mask = np.ones(model.nu)
   if dynamics == 'low_friction':
@@ -98,13 +103,23 @@ def load_model(body: Body, dynamics: str = 'default') -> Tuple[mujoco.MjModel, n
   return model, action_mask
 
 
-def _compile(path: str) -> mujoco.MjModel:
-  """Compiles an XML; a `settotalmass` attribute (deprecated in MuJoCo 4) is applied after."""
+def _sensors(body: Body) -> str:
+  """MJCF of the torso sensors of the observation (see the module docstring)."""
+  axes = [f'<frame{axis}axis objtype="body" objname="torso"/>' for axis in 'xyz']
+  torso = ['<subtreecom body="torso"/>', '<subtreelinvel body="torso"/>']
+  return '<sensor>' + ''.join((axes if body.with_torso_xmat else []) + torso) + '</sensor>'
+
+
+def _compile(path: str, body: Body) -> mujoco.MjModel:
+  """Compiles an XML with the body's sensors; a `settotalmass` attribute (deprecated in
+  MuJoCo 4) is applied after compiling (masses are identical)."""
   with open(path) as f:
     xml = f.read()
+  head, tail = xml.rsplit('</mujoco>', 1)
+  xml = head + _sensors(body) + '</mujoco>' + tail
   match = re.search(r'\s*settotalmass="([^"]+)"', xml)
   if match is None:
-    return mujoco.MjModel.from_xml_path(path)
+    return mujoco.MjModel.from_xml_string(xml)
   model = mujoco.MjModel.from_xml_string(xml.replace(match.group(0), ''))
   mujoco.mj_setTotalmass(model, float(match.group(1)))
   mujoco.mj_setConst(model, mujoco.MjData(model))
@@ -115,11 +130,28 @@ def observation_size(body: Body, model: mujoco.MjModel) -> int:
   return model.nq + model.nv + (9 if body.with_torso_xmat else 0) + 6
 
 
-def read_observation(body: Body, model: mujoco.MjModel, data: mujoco.MjData, torso_id: int) -> np.ndarray:
-  """Observation [obs_dim] float64 of the current state (see module docstring)."""
-  mujoco.mj_subtreeVel(model, data)  # subtree_linvel is filled lazily.
-  parts = [data.qpos, data.qvel]
+def kept_indices(body: Body, model: mujoco.MjModel, keep_xy: bool) -> np.ndarray:
+  """Observation entries kept; keep_xy=False drops the absolute x (and y) of the root and CoM."""
+  size = observation_size(body, model)
+  if keep_xy:
+    return np.arange(size)
+  n_xy = 1 if body.name == 'halfcheetah' else 2
+  com_start = size - 6
+  dropped = list(range(n_xy)) + list(range(com_start, com_start + n_xy))
+  return np.setdiff1d(np.arange(size), dropped)
+
+
+# The frame-axis sensors give the torso rotation matrix by columns; the observation has it by rows.
+_XMAT_ROWS = np.array([3 * column + row for row in range(3) for column in range(3)])
+
+
+def observation(body: Body, qpos: np.ndarray, qvel: np.ndarray, sensordata: np.ndarray) -> np.ndarray:
+  """Observations [..., obs_dim] float64 from qpos [..., nq], qvel [..., nv], sensordata [..., ns]."""
   if body.with_torso_xmat:
-    parts.append(data.xmat[torso_id])
-  parts += [data.subtree_com[torso_id], data.subtree_linvel[torso_id]]
-  return np.concatenate(parts)
+    sensordata = np.concatenate([sensordata[..., _XMAT_ROWS], sensordata[..., 9:]], axis=-1)
+  return np.concatenate([qpos, qvel, sensordata], axis=-1)
+
+
+def read_observation(body: Body, data: mujoco.MjData) -> np.ndarray:
+  """Observation [obs_dim] float64 of one MjData after mj_forward or mj_step."""
+  return observation(body, data.qpos, data.qvel, data.sensordata)

@@ -16,7 +16,8 @@ class TaskEnv(gymnasium.Env):
   """One MuJoCo body with the reward of one task of a family.
 
   Actions are in [-1, 1]^nu (clipped, then scaled to the actuators' control
-  range). Episodes have no time limit here; gymnasium.make adds the 200-step
+  range). Every control step starts the constraint solver cold (zero warm start), so
+  this reference and the batched VectorEnv produce identical transitions. Episodes have no time limit here; gymnasium.make adds the 200-step
   TimeLimit and the project's runners count the horizon themselves.
 
   Args:
@@ -38,10 +39,9 @@ class TaskEnv(gymnasium.Env):
     self.allow_out_of_range = allow_out_of_range
     self.model, self._action_mask = bodies.load_model(self.body, dynamics)
     self.data = mujoco.MjData(self.model)
-    self._torso_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, 'torso')
     self._ctrl_low = self.model.actuator_ctrlrange[:, 0].copy()
     self._ctrl_high = self.model.actuator_ctrlrange[:, 1].copy()
-    self._kept = self._kept_indices()
+    self._kept = bodies.kept_indices(self.body, self.model, keep_xy)
     self.reward_fn = self.family.reward_fn(keep_xy)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (len(self._kept),), np.float64)
@@ -49,15 +49,6 @@ class TaskEnv(gymnasium.Env):
       task = (1.0,) if self.family.choices else (np.add(self.family.low, self.family.high) / 2)
     self.set_task(task)
     self._obs = None
-
-  def _kept_indices(self) -> np.ndarray:
-    size = bodies.observation_size(self.body, self.model)
-    if self.keep_xy:
-      return np.arange(size)
-    n_xy = 1 if self.body.name == 'halfcheetah' else 2
-    com_start = size - 6
-    dropped = list(range(n_xy)) + list(range(com_start, com_start + n_xy))
-    return np.setdiff1d(np.arange(size), dropped)
 
   @property
   def dt(self) -> float:
@@ -68,7 +59,7 @@ class TaskEnv(gymnasium.Env):
     self.task = self.family.validate(task, self.allow_out_of_range)
 
   def _observe(self) -> np.ndarray:
-    return bodies.read_observation(self.body, self.model, self.data, self._torso_id)[self._kept]
+    return bodies.read_observation(self.body, self.data)[self._kept]
 
   def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
     super().reset(seed=seed)
@@ -87,6 +78,7 @@ class TaskEnv(gymnasium.Env):
     action = np.asarray(action, dtype=np.float64).reshape(self.action_space.shape)
     applied = np.clip(action, -1.0, 1.0) * self._action_mask
     self.data.ctrl[:] = self._ctrl_low + (applied + 1.0) * 0.5 * (self._ctrl_high - self._ctrl_low)
+    self.data.qacc_warmstart[:] = 0.0  # a cold solver start, as mujoco.rollout (VectorEnv) does
     mujoco.mj_step(self.model, self.data, nstep=self.body.frame_skip)
     obs = self._observe()
     reward, done = self.reward_fn(self._obs, action, obs, self.task, np)
