@@ -146,8 +146,9 @@ class MAMLLearner(tf.Module):
     old_log_prob = fp.gaussian_log_prob(old_mean, old_log_std, post['actions'])
     gain_before = self.surrogate(old_adapted, post, old_log_prob)
     gradient = self.meta_gradient(theta, pre, post, old_log_prob)
-    direction = conjugate_gradient(
-        lambda v: self.kl_hessian_vector_product(theta, pre, post, v), gradient, self.n_cg_iters)
+    direction = conjugate_gradient(  # one member: vectors [1, P]
+        lambda v: self.kl_hessian_vector_product(theta, pre, post, v[0])[None], gradient[None],
+        self.n_cg_iters)[0]
     curvature = tf.tensordot(direction, self.kl_hessian_vector_product(theta, pre, post, direction), 1)
     full_step = tf.sqrt(2.0 * self.max_kl / (curvature + 1e-8)) * direction
     old_flat = fp.flatten(theta)

@@ -5,6 +5,10 @@ Measures, in one run on this machine:
   virtual_rollout        samples/s of one 20 x 200 virtual rollout (2x500 model + policy);
   trpo_update            ms of one TRPO update on 4000 samples (CG, line search, value fit);
   model_adam_100         ms of 100 Adam steps of the k-step loss (batch 128, k = 2);
+  batched_*              the same three phases for 40 tasks as one computation (each task
+                         with its own policy, value function and model copy);
+  batched_virtual_training_speedup
+                         one VirtualTraining iteration of 40 tasks, one after another vs batched;
   real_collect           real steps/s with the policy in the loop (20 lockstep envs);
   mj_step                raw mujoco.mj_step rate of the same model, the bound for real_collect.
 Each compute figure is printed with its ratio to what the matmul rate allows for its
@@ -66,7 +70,30 @@ def mj_step_rate(family: str, n: int = 5000) -> float:
   return n / (time.perf_counter() - start) / body.frame_skip
 
 
-def run(family: str, repeats: int) -> Dict[str, float]:
+def _phase_seconds(agent: SLBOAgent, pool: np.ndarray, repeats: int) -> Dict[str, float]:
+  """Median seconds of one virtual rollout, one TRPO update and 100 model Adam steps of all
+  of the agent's members (M = agent.n_members), each phase as one compiled call."""
+  members, n_envs = agent.n_members, agent.n_trpo // agent.horizon
+  initial = np.broadcast_to(pool[:n_envs], (members, n_envs, pool.shape[1]))
+  pools = np.broadcast_to(pool, (members, *pool.shape))
+  seconds = {'rollout': _time(lambda: agent.virtual_env.rollout(
+      initial, pools, agent.task)['reward'].numpy(), repeats)}
+  batch = agent.virtual_env.rollout(initial, pools, agent.task)
+  flat = {k: tf.reshape(v, [members, agent.n_trpo, -1]) for k, v in batch.items()}
+  advantages = tf.random.normal([members, agent.n_trpo])
+  permutations = np.random.default_rng(0).permuted(
+      np.tile(np.arange(agent.n_trpo), (members, agent.trpo.vf_epochs, 1)), axis=2).astype(np.int32)
+  seconds['trpo'] = _time(lambda: agent.trpo.update(
+      flat['state'], flat['action'], advantages, advantages, permutations)['kl'].numpy(), repeats)
+  windows = agent.dataset.sample_windows(agent.rng, 100, agent.model_batch_size, agent.multi_step)
+  windows = {k: np.repeat(v[:, None], members, axis=1) for k, v in windows.items()}
+  seconds['adam'] = _time(lambda: agent.model_trainer.train(
+      windows['states'], windows['actions'], windows['next_states'], windows['masks'])['loss'].numpy(),
+      repeats)
+  return seconds
+
+
+def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   runner = RealRunner(family, 20, seed=0)
   agent = SLBOAgent(runner, seed=0)
   agent.set_task(runner.env.family.sample(np.random.default_rng(0), 1)[0])
@@ -78,34 +105,39 @@ def run(family: str, repeats: int) -> Dict[str, float]:
   model_flops = _mlp_flops((obs_dim + act_dim, 500, 500, obs_dim))
   policy_flops = _mlp_flops((obs_dim, 32, 32, act_dim))
   value_flops = _mlp_flops((obs_dim, 64, 64, 1))
-
-  pool = runner.reset_states(agent.reset_pool_size)
-  n_envs = agent.n_trpo // agent.horizon
-  seconds = _time(lambda: agent.virtual_env.rollout(pool[:n_envs], pool, agent.task)['reward'].numpy(),
-                  repeats)
-  figures['virtual_rollout_samples_per_s'] = agent.n_trpo / seconds
-  figures['virtual_rollout_ratio'] = figures['virtual_rollout_samples_per_s'] * (
-      model_flops + policy_flops) / flops_per_second
-
-  batch = agent.virtual_env.rollout(pool[:n_envs], pool, agent.task)
-  flat = {k: tf.reshape(v, [agent.n_trpo, -1]) for k, v in batch.items()}
-  advantages = tf.random.normal([agent.n_trpo])
-  permutations = np.stack([np.random.permutation(agent.n_trpo) for _ in range(5)]).astype(np.int32)
-  seconds = _time(lambda: agent.trpo.update(flat['state'], flat['action'], advantages, advantages,
-                                            permutations)['kl'].numpy(), repeats)
-  figures['trpo_update_ms'] = 1e3 * seconds
+  rollout_flops = agent.n_trpo * (model_flops + policy_flops)
   # Estimate: gradient (3 passes) + ~12 Fisher-vector products (5 passes each) + ~3 line-search
   # passes for the policy; 5 epochs of forward+backward (3 passes) + 1 pass for the value function.
   trpo_flops = agent.n_trpo * (66 * policy_flops + 16 * value_flops)
-  figures['trpo_update_ratio'] = trpo_flops / seconds / flops_per_second
-
-  windows = agent.dataset.sample_windows(agent.rng, 100, agent.model_batch_size, agent.multi_step)
-  seconds = _time(lambda: agent.model_trainer.train(
-      windows['states'], windows['actions'], windows['next_states'], windows['masks'])['loss'].numpy(),
-      repeats)
-  figures['model_adam_100_ms'] = 1e3 * seconds
   adam_flops = 100 * agent.multi_step * agent.model_batch_size * 3 * model_flops
-  figures['model_adam_ratio'] = adam_flops / seconds / flops_per_second
+
+  pool = runner.reset_states(agent.reset_pool_size)
+  single = _phase_seconds(agent, pool, repeats)
+  figures['virtual_rollout_samples_per_s'] = agent.n_trpo / single['rollout']
+  figures['virtual_rollout_ratio'] = rollout_flops / single['rollout'] / flops_per_second
+  figures['trpo_update_ms'] = 1e3 * single['trpo']
+  figures['trpo_update_ratio'] = trpo_flops / single['trpo'] / flops_per_second
+  figures['model_adam_100_ms'] = 1e3 * single['adam']
+  figures['model_adam_ratio'] = adam_flops / single['adam'] / flops_per_second
+
+  # The same phases for n_batched tasks as one computation (their own policies, value
+  # functions and model copies), as batched adaptation runs them.
+  batched_agent = SLBOAgent(runner, seed=0, n_members=n_batched)
+  batched_agent.set_task(runner.env.task)
+  batched_agent.dataset = agent.dataset  # the model steps see one dataset, copied per member
+  batched = _phase_seconds(batched_agent, pool, max(2, repeats // 3))
+  figures['batched_rollout_samples_per_s'] = n_batched * agent.n_trpo / batched['rollout']
+  figures['batched_rollout_ratio'] = n_batched * rollout_flops / batched['rollout'] / flops_per_second
+  figures['batched_trpo_update_ms'] = 1e3 * batched['trpo']
+  figures['batched_model_adam_100_ms'] = 1e3 * batched['adam']
+  # One VirtualTraining iteration (n_model Adam steps, n_policy rollouts + TRPO updates) of
+  # n_batched tasks: one after another vs batched. It is >95% of adaptation's compute.
+  def iteration(seconds):
+    return agent.n_model / 100 * seconds['adam'] + agent.n_policy * (seconds['rollout'] + seconds['trpo'])
+  figures['sequential_virtual_iteration_s'] = n_batched * iteration(single)
+  figures['batched_virtual_iteration_s'] = iteration(batched)
+  figures['batched_virtual_training_speedup'] = (figures['sequential_virtual_iteration_s']
+                                                 / figures['batched_virtual_iteration_s'])
 
   seconds = _time(lambda: runner.collect(agent.policy.numpy_sampler(), 4000, agent.noise, 'bench'),
                   max(2, repeats // 3))

@@ -14,7 +14,8 @@ class DynamicsModel(tf.Module):
   """s' = s + denormalize_diff(MLP([normalize_state(s), clip(a, -1, 1)])).
 
   The predicted state is clipped to +-100 in normalized units, as in SLBO, which
-  keeps long virtual rollouts finite.
+  keeps long virtual rollouts finite. One model per member of the normalizers (a task's
+  own copy during batched adaptation).
 
   Args:
     obs_dim, act_dim: sizes of states and actions.
@@ -29,15 +30,16 @@ class DynamicsModel(tf.Module):
     super().__init__(name='dynamics_model')
     self.normalizers = normalizers
     init = networks.truncated_normal(init_std)
+    self.n_members = normalizers.state.n_members
     self.net = networks.MLP((obs_dim + act_dim, *hidden_sizes, obs_dim), 'relu', rng, init, init,
-                            name='model_mlp')
+                            self.n_members, name='model_mlp')
 
   @property
   def variables_to_train(self):
     return self.net.trainable_variables
 
   def __call__(self, states: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
-    """states [..., obs_dim], actions [..., act_dim] -> next states [..., obs_dim]."""
+    """states [M, ..., obs_dim], actions [M, ..., act_dim] -> next states [M, ..., obs_dim]."""
     state_norm = self.normalizers.state
     inputs = tf.concat([state_norm(states), tf.clip_by_value(actions, -1.0, 1.0)], axis=-1)
     next_states = states + self.normalizers.diff.inverse(self.net(inputs))

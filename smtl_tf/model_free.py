@@ -50,11 +50,11 @@ class RealTRPOAgent(tf.Module):
 
   def iteration(self) -> Dict[str, float]:
     batch, returns = self.runner.collect(self.policy.numpy_sampler(), self.n_trpo, None, 'collect')
-    self.state_normalizer.update(batch['state'].reshape(-1, batch['state'].shape[-1]))
-    tensors = {key: tf.constant(value, tf.float32 if value.dtype != bool else tf.bool)
-               for key, value in batch.items()}
+    self.state_normalizer.update(batch['state'].reshape(1, -1, batch['state'].shape[-1]))
+    tensors = {key: tf.constant(value[None], tf.float32 if value.dtype != bool else tf.bool)
+               for key, value in batch.items()}  # one member
     permutations = np.stack([self.rng.permutation(self.n_trpo) for _ in range(self.trpo.vf_epochs)])
-    stats = self._update(tensors, permutations.astype(np.int32))
+    stats = self._update(tensors, permutations[None].astype(np.int32))
     values = check_finite({k: tf.cast(v, tf.float32) for k, v in stats.items()}, 'TRPO')
     values['collect_return'] = float(np.mean(returns)) if len(returns) else float('nan')
     return values

@@ -5,13 +5,15 @@ import gin
 import numpy as np
 import tensorflow as tf
 
+from smtl_tf.networks import per_member
+
 gin.external_configurable(tf.keras.optimizers.Adam, module='tf.keras.optimizers')
 
 
 def multi_step_loss(model_fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], diff_std: tf.Tensor,
                     states: tf.Tensor, actions: tf.Tensor, next_states: tf.Tensor,
                     masks: tf.Tensor) -> tf.Tensor:
-  """Mean over the batch of the k-step loss.
+  """Mean over the batch of the k-step loss, per member.
 
   The model is rolled out from the true state for k steps. Step i compares the
   predicted delta (model(s_hat_i, a_i) - s_hat_i) with the true delta
@@ -21,35 +23,44 @@ def multi_step_loss(model_fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], diff_
   restarts from the true next state, so no prediction is carried across.
 
   Args:
-    model_fn: (states [B, d], actions [B, a]) -> next states [B, d].
-    diff_std: [d] std of state deltas.
-    states, next_states: [k, B, d]; actions: [k, B, a]; masks: [k, B] (1 = episode continues).
+    model_fn: (states [M, B, d], actions [M, B, a]) -> next states [M, B, d].
+    diff_std: [M, d] std of state deltas.
+    states, next_states: [M, k, B, d]; actions: [M, k, B, a]; masks: [M, k, B] (1 = continues).
 
   Returns:
-    Scalar loss.
+    Loss [M].
   """
-  k = states.shape[0]
-  scale = tf.maximum(diff_std, 1e-6)
-  current = states[0]
+  k = states.shape[1]
+  scale = per_member(tf.maximum(diff_std, 1e-6), states[:, 0])
+  current = states[:, 0]
   per_step = []
   for i in range(k):
-    predicted = model_fn(current, actions[i])
-    error = ((predicted - current) - (next_states[i] - states[i])) / scale
+    predicted = model_fn(current, actions[:, i])
+    error = ((predicted - current) - (next_states[:, i] - states[:, i])) / scale
     per_step.append(tf.sqrt(tf.reduce_mean(tf.square(error), axis=-1)))
     if i < k - 1:
-      current = states[i + 1] + masks[i][:, None] * (predicted - states[i + 1])
-  return tf.reduce_mean(tf.add_n(per_step) / k)
+      current = states[:, i + 1] + masks[:, i][..., None] * (predicted - states[:, i + 1])
+  return tf.reduce_mean(tf.add_n(per_step) / k, axis=-1)
+
+
+def member_sum_of_squares(tensors) -> tf.Tensor:
+  """sum of squares of every tensor [M, ...] over all but the member axis: [M]."""
+  return tf.add_n([tf.reduce_sum(tf.square(tf.reshape(t, [tf.shape(t)[0], -1])), axis=1)
+                   for t in tensors])
 
 
 @gin.configurable
 class ModelTrainer(tf.Module):
-  """Runs blocks of Adam steps on the k-step loss as one compiled call.
+  """Runs blocks of Adam steps on the k-step loss as one compiled call, for every member.
+
+  Members are independent: each has its own loss, weight decay and gradient clip
+  (Adam is elementwise, so one optimizer over the stacked weights is M optimizers).
 
   Args:
     model: a DynamicsModel.
     learning_rate: Adam learning rate (paper 1e-3).
-    weight_decay: coefficient of sum(w^2)/2 over all model parameters (SLBO 1e-5).
-    max_grad_norm: global-norm gradient clip (SLBO 2.0).
+    weight_decay: coefficient of sum(w^2)/2 over a member's parameters (SLBO 1e-5).
+    max_grad_norm: a member's global-norm gradient clip (SLBO 2.0).
     jit_compile: compile the block of Adam steps with XLA (measured ~1.5x faster on CPU).
   """
 
@@ -71,22 +82,25 @@ class ModelTrainer(tf.Module):
     """One Adam step per leading index.
 
     Args:
-      states, next_states: [n_steps, k, B, d]; actions: [n_steps, k, B, a]; masks: [n_steps, k, B].
+      states, next_states: [n_steps, M, k, B, d]; actions: [n_steps, M, k, B, a];
+      masks: [n_steps, M, k, B].
 
     Returns:
-      {'loss': mean k-step loss over the steps, 'grad_norm': mean pre-clip gradient norm}.
+      {'loss': mean k-step loss over the steps [M], 'grad_norm': mean pre-clip gradient norm [M]}.
     """
     variables = self.model.variables_to_train
     n_steps = tf.shape(states)[0]
-    total_loss = tf.constant(0.0)
-    total_norm = tf.constant(0.0)
+    total_loss = tf.zeros([self.model.n_members])
+    total_norm = tf.zeros([self.model.n_members])
     for step in tf.range(n_steps):
       with tf.GradientTape() as tape:
         loss = self.loss(states[step], actions[step], next_states[step], masks[step])
-        regularizer = self.weight_decay * tf.add_n([tf.nn.l2_loss(v) for v in variables])
-        objective = loss + regularizer
+        regularizer = 0.5 * self.weight_decay * member_sum_of_squares(variables)
+        objective = tf.reduce_sum(loss + regularizer)
       grads = tape.gradient(objective, variables)
-      clipped, norm = tf.clip_by_global_norm(grads, self.max_grad_norm)
+      norm = tf.sqrt(member_sum_of_squares(grads))
+      scale = self.max_grad_norm / tf.maximum(norm, self.max_grad_norm)
+      clipped = [g * tf.reshape(scale, [-1] + [1] * (len(g.shape) - 1)) for g in grads]
       self.optimizer.apply_gradients(zip(clipped, variables))
       total_loss += loss
       total_norm += norm
@@ -95,14 +109,16 @@ class ModelTrainer(tf.Module):
 
   @tf.function
   def evaluate(self, states, actions, next_states, masks) -> tf.Tensor:
-    """k-step loss of one batch ([k, B, ...]) without updating."""
+    """k-step loss [M] of one batch ([M, k, B, ...]) without updating."""
     return self.loss(states, actions, next_states, masks)
 
 
-def check_finite(stats: Dict[str, tf.Tensor], what: str) -> Dict[str, float]:
-  """Converts stats to floats, raising a clear error on NaN/inf (training diverged)."""
-  values = {key: float(value) for key, value in stats.items()}
-  bad = {key: value for key, value in values.items() if not np.isfinite(value)}
+def check_finite(stats: Dict[str, tf.Tensor], what: str) -> Dict:
+  """Converts stats to floats (arrays [M] for several members), raising a clear error on
+  NaN/inf (training diverged)."""
+  arrays = {key: np.asarray(value, np.float64).reshape(-1) for key, value in stats.items()}
+  values = {key: float(value[0]) if value.size == 1 else value for key, value in arrays.items()}
+  bad = {key: value.tolist() for key, value in arrays.items() if not np.all(np.isfinite(value))}
   if bad:
     raise FloatingPointError(
         f'{what} produced non-finite values {bad}. Training diverged: lower the learning rate '

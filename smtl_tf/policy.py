@@ -28,9 +28,12 @@ def limited_entropy(loc: tf.Tensor, scale: tf.Tensor, limit: float = 2.0) -> tf.
 class GaussianPolicy(tf.Module):
   """pi(a|s) = N(MLP(normalize(s)), exp(log_std)), independent across action dims.
 
+  One policy per member of the state normalizer (leading axis M of every parameter
+  and input; M = 1 for a single task).
+
   Args:
     obs_dim, act_dim: sizes.
-    state_normalizer: the shared state normalizer.
+    state_normalizer: the shared state normalizer (its n_members sets M).
     rng: numpy generator for the initial weights.
     seed: seed of the action-sampling generator.
     hidden_sizes: paper 32, 32.
@@ -43,10 +46,13 @@ class GaussianPolicy(tf.Module):
                activation: str = 'tanh', init_std: float = 1.0):
     super().__init__(name='policy')
     self.state_normalizer = state_normalizer
+    self.n_members = state_normalizer.n_members
     self.net = networks.MLP((obs_dim, *hidden_sizes, act_dim), activation, rng,
-                            networks.normc(1.0), networks.normc(0.01), name='policy_mlp')
+                            networks.normc(1.0), networks.normc(0.01), self.n_members,
+                            name='policy_mlp')
     self.init_std = init_std
-    self.log_std = tf.Variable(tf.fill([act_dim], float(np.log(init_std))), name='log_std')
+    self.log_std = tf.Variable(tf.fill([self.n_members, act_dim], float(np.log(init_std))),
+                               name='log_std')
     self.sampler = tf.random.Generator.from_seed(seed)
 
   def reinitialize(self, rng: np.random.Generator, seed: int) -> None:
@@ -60,15 +66,16 @@ class GaussianPolicy(tf.Module):
     return [*self.net.trainable_variables, self.log_std]
 
   def mean_and_std(self, states: tf.Tensor):
-    """states [..., obs_dim] -> (mean [..., act_dim], std [act_dim])."""
-    return self.net(self.state_normalizer(states)), tf.exp(self.log_std)
+    """states [M, ..., obs_dim] -> (mean [M, ..., act_dim], std [M, 1, ..., 1, act_dim])."""
+    mean = self.net(self.state_normalizer(states))
+    return mean, networks.per_member(tf.exp(self.log_std), mean)
 
   def distribution(self, states: tf.Tensor) -> tfd.Normal:
     mean, std = self.mean_and_std(states)
     return tfd.Normal(mean, std * tf.ones_like(mean))
 
   def sample(self, states: tf.Tensor) -> tf.Tensor:
-    """Stochastic actions [..., act_dim]."""
+    """Stochastic actions [M, ..., act_dim]."""
     mean, std = self.mean_and_std(states)
     return mean + std * self.sampler.normal(tf.shape(mean))
 
@@ -93,21 +100,27 @@ class NumpySampler:
     self.layers = [(w.numpy(), b.numpy()) for w, b in zip(net.kernels, net.biases)]
     self.activation = np.tanh if net._activation is tf.math.tanh else (lambda x: np.maximum(x, 0))
     normalizer = policy.state_normalizer
-    self.mean = normalizer.mean.numpy()
-    self.scale = np.maximum(normalizer.std.numpy(), normalizer.eps)
-    self.std = np.exp(policy.log_std.numpy())
+    self.n_members = policy.n_members
+    self.mean = normalizer.mean.numpy()[:, None]
+    self.scale = np.maximum(normalizer.std.numpy(), normalizer.eps)[:, None]
+    self.std = np.exp(policy.log_std.numpy())[:, None]
     self.rng = np.random.default_rng(policy.sampler.uniform_full_int([2], tf.int64).numpy().view(np.uint64))
 
-  def mean_action(self, states: np.ndarray) -> np.ndarray:
-    """states [n, obs_dim] -> policy means [n, act_dim] float32."""
-    x = (np.asarray(states, np.float32) - self.mean) / self.scale
+  def _mean_and_std(self, states: np.ndarray):
+    x = np.asarray(states, np.float32).reshape(self.n_members, -1, states.shape[-1])
+    x = (x - self.mean) / self.scale
     for i, (w, b) in enumerate(self.layers):
       x = x @ w + b
       if i < len(self.layers) - 1:
         x = self.activation(x)
-    return x
+    return x, self.std
+
+  def mean_action(self, states: np.ndarray) -> np.ndarray:
+    """states [M * n, obs_dim] (member-major rows) -> policy means [M * n, act_dim] float32."""
+    return self._mean_and_std(states)[0].reshape(len(states), -1)
 
   def __call__(self, states: np.ndarray) -> np.ndarray:
-    """Sampled actions [n, act_dim] float32 for states [n, obs_dim]."""
-    mean = self.mean_action(states)
-    return (mean + self.std * self.rng.standard_normal(mean.shape)).astype(np.float32)
+    """Sampled actions [M * n, act_dim] float32 for states [M * n, obs_dim] (member-major)."""
+    mean, std = self._mean_and_std(states)
+    actions = mean + std * self.rng.standard_normal(mean.shape)
+    return actions.astype(np.float32).reshape(len(states), -1)

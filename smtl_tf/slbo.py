@@ -43,12 +43,15 @@ class SLBOAgent(tf.Module):
     dataset_capacity: transitions kept in the dataset.
     n_shadow_models: extra dynamics models (own initialization, same data and normalizers)
       whose disagreement is the 'estimated' difficulty rating; 0 without active selection.
+    n_members: tasks handled as one batched computation (their own policies, value
+      functions, normalizers and model copies; leading axis M of every variable). The
+      single-task phases (collect, train_model, rate) need M = 1.
   """
 
   def __init__(self, runner: RealRunner, seed: int, n_model: int = 100, n_policy: int = 40,
                n_trpo: int = 4000, model_batch_size: int = 128, multi_step: int = 2,
                gamma: float = 0.99, gae_lambda: float = 0.95, reset_pool_size: int = 1000,
-               dataset_capacity: int = 1_000_000, n_shadow_models: int = 0):
+               dataset_capacity: int = 1_000_000, n_shadow_models: int = 0, n_members: int = 1):
     super().__init__(name='slbo_agent')
     env = runner.env
     self.runner = runner
@@ -63,13 +66,14 @@ class SLBOAgent(tf.Module):
     self.reset_pool_size = reset_pool_size
     self.seed = seed
     self.rng = np.random.default_rng(seed)
-    self.normalizers = Normalizers(self.obs_dim, self.act_dim)
+    self.n_members = n_members
+    self.normalizers = Normalizers(self.obs_dim, self.act_dim, n_members)
     self.model = DynamicsModel(self.obs_dim, self.act_dim, self.normalizers, self.rng)
     self.model_trainer = ModelTrainer(self.model)
     self.value_fn = ValueFunction(self.obs_dim, self.normalizers.state, self.rng)
     self.dataset = TransitionDataset(self.obs_dim, self.act_dim, dataset_capacity)
     self.noise = OUNoise((runner.n_envs, self.act_dim), self.rng)
-    self.task = tf.Variable(tf.zeros([env.family.task_dim]), trainable=False, name='task')
+    self.task = tf.Variable(tf.zeros([n_members, env.family.task_dim]), trainable=False, name='task')
     self.new_policy()
     self.virtual_env = VirtualEnv(self.model, self.policy, env.reward_fn, seed=seed + 1,
                                   horizon=self.horizon)
@@ -93,7 +97,7 @@ class SLBOAgent(tf.Module):
 
   def set_task(self, task) -> None:
     self.runner.set_task(task)
-    self.task.assign(np.asarray(self.runner.env.task, np.float32))
+    self.task.assign(np.tile(np.asarray(self.runner.env.task, np.float32), (self.n_members, 1)))
 
   def collect(self, n_samples: int, purpose: str = 'collect') -> np.ndarray:
     """Collects real samples with OU noise, adds them to the dataset, updates normalizers.
@@ -102,7 +106,8 @@ class SLBOAgent(tf.Module):
     """
     batch, returns = self.runner.collect(self.policy.numpy_sampler(), n_samples, self.noise, purpose)
     self.dataset.add_batch(batch)
-    flat = {key: batch[key].reshape(-1, *batch[key].shape[2:]) for key in ('state', 'action', 'next_state')}
+    flat = {key: batch[key].reshape(1, -1, *batch[key].shape[2:])
+            for key in ('state', 'action', 'next_state')}
     self.normalizers.update(flat['state'], flat['action'], flat['next_state'])
     return returns
 
@@ -110,6 +115,7 @@ class SLBOAgent(tf.Module):
     """n_steps Adam steps of the k-step loss for the main model (or the given trainer's)."""
     trainer = trainer or self.model_trainer
     windows = self.dataset.sample_windows(self.rng, n_steps, self.model_batch_size, self.multi_step)
+    windows = {key: value[:, None] for key, value in windows.items()}  # one member
     stats = trainer.train(windows['states'], windows['actions'], windows['next_states'],
                           windows['masks'])
     return check_finite(stats, 'Dynamics-model training')
@@ -124,9 +130,9 @@ class SLBOAgent(tf.Module):
     virtual_env = virtual_env or self.virtual_env
     pool = self.runner.reset_states(self.reset_pool_size)
     initial = pool[self.rng.integers(0, len(pool), self.n_trpo // self.horizon)]
-    batch = virtual_env.rollout(initial, pool, self.task)
-    returns = episode_returns(batch['reward'].numpy(), batch['done'].numpy(),
-                              batch['timeout'].numpy())
+    batch = virtual_env.rollout(initial[None], pool[None], self.task)
+    returns = episode_returns(batch['reward'][0].numpy(), batch['done'][0].numpy(),
+                              batch['timeout'][0].numpy())
     return float(np.mean(returns))
 
   def rate(self, rating: str, n_real_episodes: int) -> Dict[str, float]:
@@ -160,18 +166,21 @@ class SLBOAgent(tf.Module):
     return stats, batch['reward'], batch['done'], batch['timeout']
 
   def train_policy_virtual(self, n_updates: int) -> Dict[str, float]:
-    n_envs = self.n_trpo // self.horizon
+    """n_updates virtual rollouts + TRPO updates of every member; the last stats (arrays [M]
+    when M > 1). All members start from one pool of real reset states."""
+    n_envs, members = self.n_trpo // self.horizon, self.n_members
     pool = self.runner.reset_states(self.reset_pool_size)
-    stats, virtual_returns = {}, []
+    pools = np.broadcast_to(pool, (members, *pool.shape))
+    stats, outcome = {}, None
     for _ in range(n_updates):
-      initial = pool[self.rng.integers(0, len(pool), n_envs)]
-      permutations = np.stack([self.rng.permutation(self.n_trpo) for _ in range(self.trpo.vf_epochs)])
-      result, rewards, dones, timeouts = self._virtual_policy_iteration(
-          initial, pool, permutations.astype(np.int32))
-      stats = result
-      virtual_returns = episode_returns(rewards.numpy(), dones.numpy(), timeouts.numpy())
+      initial = pool[self.rng.integers(0, len(pool), (members, n_envs))]
+      permutations = self.rng.permuted(
+          np.tile(np.arange(self.n_trpo), (members, self.trpo.vf_epochs, 1)), axis=2)
+      stats, *outcome = self._virtual_policy_iteration(initial, pools, permutations.astype(np.int32))
     values = check_finite({k: tf.cast(v, tf.float32) for k, v in stats.items()}, 'TRPO on the model')
-    values['virtual_return'] = float(np.mean(virtual_returns)) if len(virtual_returns) else float('nan')
+    returns = [episode_returns(*(part[m].numpy() for part in outcome)) for m in range(members)]
+    means = np.array([np.mean(r) if len(r) else np.nan for r in returns])
+    values['virtual_return'] = float(means[0]) if members == 1 else means
     return values
 
   def virtual_training(self, n_inner: int) -> Dict[str, float]:

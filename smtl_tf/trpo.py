@@ -30,29 +30,55 @@ def assign_flat(variables: Sequence[tf.Variable], flat: tf.Tensor) -> None:
     offset += size
 
 
+def flatten_members(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
+  """Concatenates tensors [M, ...] into one vector per member [M, P]."""
+  return tf.concat([tf.reshape(t, [t.shape[0], -1]) for t in tensors], axis=1)
+
+
+def assign_flat_members(variables: Sequence[tf.Variable], flat: tf.Tensor) -> None:
+  """Writes flat [M, P] back into the variables [M, ...] (inverse of flatten_members)."""
+  offset = 0
+  for v in variables:
+    size = v.shape[1:].num_elements()
+    v.assign(tf.reshape(flat[:, offset:offset + size], v.shape))
+    offset += size
+
+
+def _dot(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
+  """Per-member dot product of [M, P] vectors: [M]."""
+  return tf.reduce_sum(a * b, axis=1)
+
+
 def conjugate_gradient(matvec: Callable[[tf.Tensor], tf.Tensor], b: tf.Tensor, n_iters: int,
                        residual_tol: float = 1e-10) -> tf.Tensor:
-  """Approximately solves A x = b for symmetric positive-definite A; b, x: [P]."""
+  """Approximately solves A_m x_m = b_m for each member's symmetric positive-definite A_m.
+
+  b, x: [M, P]; matvec maps [M, P] -> [M, P] member by member. A member stops
+  updating once its residual is below residual_tol, as it would alone.
+  """
   def cond(i, x, r, p, r_dot_r):
-    return tf.logical_and(i < n_iters, r_dot_r >= residual_tol)
+    return tf.logical_and(i < n_iters, tf.reduce_any(r_dot_r >= residual_tol))
 
   def body(i, x, r, p, r_dot_r):
+    active = (r_dot_r >= residual_tol)[:, None]
     z = matvec(p)
-    alpha = r_dot_r / tf.tensordot(p, z, 1)
-    x = x + alpha * p
-    r = r - alpha * z
-    new_r_dot_r = tf.tensordot(r, r, 1)
-    p = r + (new_r_dot_r / r_dot_r) * p
-    return i + 1, x, r, p, new_r_dot_r
+    alpha = tf.math.divide_no_nan(r_dot_r, _dot(p, z))[:, None]
+    x = tf.where(active, x + alpha * p, x)
+    new_r = tf.where(active, r - alpha * z, r)
+    new_r_dot_r = _dot(new_r, new_r)
+    p = tf.where(active, new_r + tf.math.divide_no_nan(new_r_dot_r, r_dot_r)[:, None] * p, p)
+    return i + 1, x, new_r, p, tf.where(active[:, 0], new_r_dot_r, r_dot_r)
 
-  _, x, _, _, _ = tf.while_loop(
-      cond, body, (tf.constant(0), tf.zeros_like(b), b, b, tf.tensordot(b, b, 1)))
+  _, x, _, _, _ = tf.while_loop(cond, body, (tf.constant(0), tf.zeros_like(b), b, b, _dot(b, b)))
   return x
 
 
 @gin.configurable
 class TRPO(tf.Module):
-  """Trust-region policy update plus value-function regression.
+  """Trust-region policy update plus value-function regression, for every member at once.
+
+  Members (tasks) are independent: each has its own advantages normalization,
+  conjugate-gradient solve, step size and line search, and value-function fit.
 
   Args:
     policy: a GaussianPolicy.
@@ -85,103 +111,112 @@ class TRPO(tf.Module):
     self.vf_optimizer.build(value_fn.variables_to_train)
 
   def _gain_and_kl(self, states, actions, advantages, old_mean, old_std, old_log_prob):
-    """Surrogate gain (ratio-weighted advantage + entropy bonus) and mean KL(old || new)."""
+    """Surrogate gain (ratio-weighted advantage + entropy bonus) and mean KL(old || new): [M]."""
     mean, std = self.policy.mean_and_std(states)
     new = tfd.Normal(mean, std)
     log_prob = tf.reduce_sum(new.log_prob(actions), axis=-1)
     ratio = tf.exp(log_prob - old_log_prob)
-    entropy = tf.reduce_mean(tf.reduce_sum(limited_entropy(mean, std * tf.ones_like(mean)), -1))
-    gain = tf.reduce_mean(ratio * advantages) + self.ent_coef * entropy
+    entropy = tf.reduce_mean(tf.reduce_sum(limited_entropy(mean, std * tf.ones_like(mean)), -1), -1)
+    gain = tf.reduce_mean(ratio * advantages, -1) + self.ent_coef * entropy
     kl = tf.reduce_mean(tf.reduce_sum(
-        tfd.kl_divergence(tfd.Normal(old_mean, old_std), new), axis=-1))
+        tfd.kl_divergence(tfd.Normal(old_mean, old_std), new), axis=-1), -1)
     return gain, kl
 
   def fisher_vector_product(self, states, vector):
-    """(F + damping I) v at the current policy; F = Hessian of mean KL(pi_old || pi). [P] -> [P]."""
+    """(F_m + damping I) v_m at each member's policy; F = Hessian of mean KL. [M, P] -> [M, P]."""
     variables = self.policy.variables_to_train
     old_mean, old_std = self.policy.mean_and_std(states)
     old = tfd.Normal(tf.stop_gradient(old_mean), tf.stop_gradient(old_std))
     with tf.GradientTape() as outer:
       with tf.GradientTape() as inner:
         mean, std = self.policy.mean_and_std(states)
-        kl = tf.reduce_mean(tf.reduce_sum(tfd.kl_divergence(old, tfd.Normal(mean, std)), -1))
-      grad = flatten(inner.gradient(kl, variables))
-      grad_dot_v = tf.tensordot(grad, vector, 1)
-    return flatten(outer.gradient(grad_dot_v, variables)) + self.cg_damping * vector
+        kl = tf.reduce_sum(tf.reduce_mean(
+            tf.reduce_sum(tfd.kl_divergence(old, tfd.Normal(mean, std)), -1), -1))
+      grad = flatten_members(inner.gradient(kl, variables))
+      grad_dot_v = tf.reduce_sum(grad * vector)
+    return flatten_members(outer.gradient(grad_dot_v, variables)) + self.cg_damping * vector
 
   def _policy_step(self, states, actions, advantages):
+    """Natural-gradient step with backtracking for every member; returns per-member
+    (kl, improvement, line-search steps tried, accepted), all [M]."""
     variables = self.policy.variables_to_train
     old_mean, old_std = self.policy.mean_and_std(states)
     old_mean, old_std = tf.stop_gradient(old_mean), tf.stop_gradient(old_std)
     old_log_prob = tf.reduce_sum(tfd.Normal(old_mean, old_std).log_prob(actions), -1)
     with tf.GradientTape() as tape:
       old_gain, _ = self._gain_and_kl(states, actions, advantages, old_mean, old_std, old_log_prob)
-    grad = flatten(tape.gradient(old_gain, variables))
+      total_gain = tf.reduce_sum(old_gain)  # members are independent: d total / d theta_m = d gain_m
+    grad = flatten_members(tape.gradient(total_gain, variables))
+    moving = tf.reduce_any(tf.abs(grad) > 1e-8, axis=1)  # a zero gradient takes no step
+    direction = conjugate_gradient(lambda v: self.fisher_vector_product(states, v), grad,
+                                   self.n_cg_iters)
+    shs = _dot(direction, self.fisher_vector_product(states, direction))
+    step_size = tf.where(moving, tf.sqrt(2.0 * self.max_kl / tf.where(moving, shs, 1.0)), 0.0)
+    old_params = flatten_members(variables)
+    n_members = tf.shape(grad)[0]
+    zeros = tf.zeros([n_members])
 
-    def no_step():
-      return tf.constant(0.0), tf.constant(0.0), tf.constant(0), tf.constant(False)
+    def cond(i, accepted, n_tried, kl, improvement):
+      return tf.logical_and(i < self.n_line_search, tf.reduce_any(moving & ~accepted))
 
-    def step():
-      direction = conjugate_gradient(lambda v: self.fisher_vector_product(states, v), grad,
-                                     self.n_cg_iters)
-      shs = tf.tensordot(direction, self.fisher_vector_product(states, direction), 1)
-      step_size = tf.sqrt(2.0 * self.max_kl / shs)
-      old_params = flatten(variables)
+    def body(i, accepted, n_tried, kl, improvement):
+      searching = moving & ~accepted
+      scale = step_size * tf.pow(0.5, tf.cast(i, tf.float32))
+      candidate = old_params + scale[:, None] * direction
+      assign_flat_members(variables, tf.where(accepted[:, None], flatten_members(variables), candidate))
+      gain, new_kl = self._gain_and_kl(states, actions, advantages, old_mean, old_std, old_log_prob)
+      new_improvement = gain - old_gain
+      ok = (tf.math.is_finite(gain) & tf.math.is_finite(new_kl)
+            & (new_kl <= self.kl_tolerance * self.max_kl) & (new_improvement >= 0.0))
+      now = searching & ok
+      return (i + 1, accepted | now, n_tried + tf.cast(searching, tf.int32),
+              tf.where(now, new_kl, kl), tf.where(now, new_improvement, improvement))
 
-      def cond(i, accepted, kl, improvement):
-        return tf.logical_and(i < self.n_line_search, tf.logical_not(accepted))
-
-      def body(i, accepted, kl, improvement):
-        scale = step_size * tf.pow(0.5, tf.cast(i, tf.float32))
-        assign_flat(variables, old_params + scale * direction)
-        gain, kl = self._gain_and_kl(states, actions, advantages, old_mean, old_std, old_log_prob)
-        improvement = gain - old_gain
-        accepted = tf.reduce_all([tf.math.is_finite(gain), tf.math.is_finite(kl),
-                                  kl <= self.kl_tolerance * self.max_kl, improvement >= 0.0])
-        return i + 1, accepted, kl, improvement
-
-      n_tried, accepted, kl, improvement = tf.while_loop(
-          cond, body, (tf.constant(0), tf.constant(False), tf.constant(0.0), tf.constant(0.0)))
-      def restore():
-        assign_flat(variables, old_params)
-        return tf.constant(0.0), tf.constant(0.0)
-
-      kl, improvement = tf.cond(accepted, lambda: (kl, improvement), restore)
-      return kl, improvement, n_tried, accepted
-
-    is_zero = tf.reduce_all(tf.abs(grad) <= 1e-8)
-    return tf.cond(is_zero, no_step, step)
+    _, accepted, n_tried, kl, improvement = tf.while_loop(
+        cond, body, (tf.constant(0), tf.zeros([n_members], tf.bool), tf.zeros([n_members], tf.int32),
+                     zeros, zeros))
+    assign_flat_members(variables, tf.where(accepted[:, None], flatten_members(variables), old_params))
+    return kl, improvement, n_tried, accepted
 
   def _fit_value_function(self, states, returns, permutations):
+    """Minibatch Adam regression of every member's value function; final loss [M]."""
     variables = self.value_fn.variables_to_train
-    n_batches = tf.shape(permutations)[1] // self.vf_batch_size
-    for epoch in tf.range(tf.shape(permutations)[0]):
+    n_members, n = tf.shape(permutations)[0], tf.shape(permutations)[2]
+    n_batches = n // self.vf_batch_size
+    # Row index into the members' samples stacked as [M * N, ...].
+    rows = permutations + (tf.range(n_members) * n)[:, None, None]
+    flat_states = tf.reshape(states, [-1, states.shape[-1]])
+    flat_returns = tf.reshape(returns, [-1])
+    for epoch in tf.range(tf.shape(permutations)[1]):
       for b in tf.range(n_batches):
-        index = permutations[epoch, b * self.vf_batch_size:(b + 1) * self.vf_batch_size]
+        index = rows[:, epoch, b * self.vf_batch_size:(b + 1) * self.vf_batch_size]
         with tf.GradientTape() as tape:
-          loss = tf.reduce_mean(tf.square(self.value_fn(tf.gather(states, index))
-                                          - tf.gather(returns, index)))
+          errors = (self.value_fn(tf.gather(flat_states, index))
+                    - tf.gather(flat_returns, index))
+          loss = tf.reduce_sum(tf.reduce_mean(tf.square(errors), axis=-1))
         grads = tape.gradient(loss, variables)
         self.vf_optimizer.apply_gradients(zip(grads, variables))
-    return tf.reduce_mean(tf.square(self.value_fn(states) - returns))
+    return tf.reduce_mean(tf.square(self.value_fn(states) - returns), axis=-1)
 
   @tf.function
   def update(self, states, actions, advantages, returns, vf_permutations) -> Dict[str, tf.Tensor]:
-    """One TRPO iteration on a batch.
+    """One TRPO iteration on a batch per member.
 
     Args:
-      states: [N, obs_dim]; actions: [N, act_dim]; advantages, returns: [N] (GAE, unnormalized).
-      vf_permutations: [vf_epochs, N] int32 shuffles for the value-function minibatches.
+      states: [M, N, obs_dim]; actions: [M, N, act_dim]; advantages, returns: [M, N]
+        (GAE, unnormalized).
+      vf_permutations: [M, vf_epochs, N] int32 shuffles for the value-function minibatches.
 
     Returns:
-      Scalars: kl, improvement, line_search_steps, accepted, entropy, policy_std, vf_loss.
+      [M] each: kl, improvement, line_search_steps, accepted, entropy, policy_std, vf_loss.
     """
-    advantages = (advantages - tf.reduce_mean(advantages)) / tf.maximum(
-        tf.math.reduce_std(advantages), 1e-8)
+    mean_advantage = tf.reduce_mean(advantages, axis=-1, keepdims=True)
+    advantages = (advantages - mean_advantage) / tf.maximum(
+        tf.math.reduce_std(advantages, axis=-1, keepdims=True), 1e-8)
     kl, improvement, n_tried, accepted = self._policy_step(states, actions, advantages)
     vf_loss = self._fit_value_function(states, returns, vf_permutations)
     mean, std = self.policy.mean_and_std(states)
-    entropy = tf.reduce_mean(tf.reduce_sum(tfd.Normal(mean, std).entropy(), -1))
+    entropy = tf.reduce_mean(tf.reduce_sum(tfd.Normal(mean, std).entropy(), -1), -1)
     return {'kl': kl, 'improvement': improvement, 'line_search_steps': n_tried,
-            'accepted': accepted, 'entropy': entropy, 'policy_std': tf.reduce_mean(std),
-            'vf_loss': vf_loss}
+            'accepted': accepted, 'entropy': entropy,
+            'policy_std': tf.reduce_mean(std * tf.ones_like(mean), axis=[1, 2]), 'vf_loss': vf_loss}

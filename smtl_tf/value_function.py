@@ -11,7 +11,7 @@ from smtl_tf.normalizer import Normalizer
 
 @gin.configurable
 class ValueFunction(tf.Module):
-  """V(s) = MLP(normalize(s)).
+  """V(s) = MLP(normalize(s)), one per member of the state normalizer.
 
   Args:
     obs_dim: state size.
@@ -24,13 +24,14 @@ class ValueFunction(tf.Module):
                hidden_sizes: Sequence[int] = (64, 64)):
     super().__init__(name='value_function')
     self.state_normalizer = state_normalizer
+    self.n_members = state_normalizer.n_members
     self.net = networks.MLP((obs_dim, *hidden_sizes, 1), 'tanh', rng, networks.normc(1.0),
-                            networks.normc(1.0), name='value_mlp')
+                            networks.normc(1.0), self.n_members, name='value_mlp')
 
   @property
   def variables_to_train(self):
     return self.net.trainable_variables
 
   def __call__(self, states: tf.Tensor) -> tf.Tensor:
-    """states [..., obs_dim] -> values [...]."""
+    """states [M, ..., obs_dim] -> values [M, ...]."""
     return tf.squeeze(self.net(self.state_normalizer(states)), -1)

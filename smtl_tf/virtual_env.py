@@ -16,7 +16,9 @@ class VirtualEnv(tf.Module):
   """Rolls the policy out on the model with the task's reward and termination.
 
   Each of n parallel episodes runs `horizon` steps; an episode that terminates
-  early restarts from a real `reset()` state drawn from `reset_pool`.
+  early restarts from a real `reset()` state drawn from `reset_pool`. Every member
+  (task) rolls its own policy out on its own model copy with its own task, all in
+  one computation.
 
   Args:
     model: DynamicsModel.
@@ -42,17 +44,17 @@ class VirtualEnv(tf.Module):
     """Rolls out `horizon` steps from initial_states.
 
     Args:
-      initial_states: [n, obs_dim] real reset states.
-      reset_pool: [P, obs_dim] real reset states for episodes that terminate early.
-      task: [task_dim] task parameter.
+      initial_states: [M, n, obs_dim] real reset states.
+      reset_pool: [M, P, obs_dim] real reset states for episodes that terminate early.
+      task: [M, task_dim] each member's task parameter.
 
     Returns:
-      Time-major [horizon, n, ...] tensors: state, action, next_state, reward,
-      done (bool), timeout (bool).
+      [M, horizon, n, ...] tensors: state, action, next_state, reward, done (bool),
+      timeout (bool).
     """
-    n = tf.shape(initial_states)[0]
-    pool_size = tf.shape(reset_pool)[0]
-    task = task[None, :]
+    members, n = tf.shape(initial_states)[0], tf.shape(initial_states)[1]
+    pool_size = tf.shape(reset_pool)[1]
+    task = task[:, None, :]
     dtypes = (tf.float32, tf.float32, tf.float32, tf.float32, tf.bool, tf.bool)
 
     def body(t, states, steps, arrays):
@@ -64,16 +66,22 @@ class VirtualEnv(tf.Module):
       values = (states, actions, next_states, rewards, dones, timeouts)
       arrays = tuple(array.write(t, value) for array, value in zip(arrays, values))
       ended = tf.logical_or(dones, timeouts)
-      fresh = tf.gather(reset_pool, self.rng.uniform([n], 0, pool_size, dtype=tf.int32))
-      states = tf.where(ended[:, None], fresh, next_states)
+      picks = self.rng.uniform([members, n], 0, pool_size, dtype=tf.int32)
+      fresh = tf.gather(reset_pool, picks, batch_dims=1)
+      states = tf.where(ended[..., None], fresh, next_states)
       steps = tf.where(ended, tf.zeros_like(steps), steps)
       return t + 1, states, steps, arrays
 
     arrays = tuple(tf.TensorArray(dtype, size=self.horizon) for dtype in dtypes)
     _, _, _, arrays = tf.while_loop(
         lambda t, *_: t < self.horizon, body,
-        (tf.constant(0), initial_states, tf.zeros([n], tf.int32), arrays))
-    return {key: array.stack() for key, array in zip(FIELDS, arrays)}
+        (tf.constant(0), initial_states, tf.zeros([members, n], tf.int32), arrays))
+    return {key: _member_major(array.stack()) for key, array in zip(FIELDS, arrays)}
+
+
+def _member_major(tensor: tf.Tensor) -> tf.Tensor:
+  """[T, M, ...] -> [M, T, ...]."""
+  return tf.transpose(tensor, [1, 0, *range(2, tensor.shape.rank)])
 
 
 def episode_returns(rewards: np.ndarray, dones: np.ndarray, timeouts: np.ndarray) -> np.ndarray:

@@ -20,12 +20,12 @@ def test_k_step_loss_matches_hand_computation(mask, expected):
   # Step 0: predicted delta (1, 0) vs true (1, 1) -> error (0, -0.5), RMS sqrt(0.125).
   # Step 1 from the prediction (1, 0): predicted delta (1, 1) vs (0, 2) -> (1, -0.5), RMS sqrt(0.625);
   # from the true state (mask 0): predicted delta (1, 2) vs (0, 2) -> (1, 0), RMS sqrt(0.5).
-  states = tf.constant([[[0.0, 0.0]], [[1.0, 1.0]]])
-  actions = tf.constant([[[1.0, 0.0]], [[0.0, 1.0]]])
-  next_states = tf.constant([[[1.0, 1.0]], [[1.0, 3.0]]])
-  masks = tf.constant([[mask], [1.0]])
-  loss = multi_step_loss(_toy_model, tf.constant([1.0, 2.0]), states, actions, next_states, masks)
-  assert float(loss) == pytest.approx(expected, rel=1e-5)
+  states = tf.constant([[[[0.0, 0.0]], [[1.0, 1.0]]]])  # [M=1, k=2, B=1, d=2]
+  actions = tf.constant([[[[1.0, 0.0]], [[0.0, 1.0]]]])
+  next_states = tf.constant([[[[1.0, 1.0]], [[1.0, 3.0]]]])
+  masks = tf.constant([[[mask], [1.0]]])
+  loss = multi_step_loss(_toy_model, tf.constant([[1.0, 2.0]]), states, actions, next_states, masks)
+  assert loss.shape == (1,) and float(loss[0]) == pytest.approx(expected, rel=1e-5)
 
 
 def _linear_system_batch(rng, n_envs=10, steps=50):
@@ -51,14 +51,14 @@ def test_model_fit_drives_the_k_step_loss_down_on_a_linear_system():
   dataset = TransitionDataset(3, 2, capacity=10_000)
   batch = _linear_system_batch(rng)
   dataset.add_batch(batch)
-  flat = {k: v.reshape(-1, v.shape[-1]) for k, v in batch.items() if k in ('state', 'action', 'next_state')}
+  flat = {k: v.reshape(1, -1, v.shape[-1]) for k, v in batch.items() if k in ('state', 'action', 'next_state')}
   normalizers.update(flat['state'], flat['action'], flat['next_state'])
   held_out = dataset.sample_windows(rng, 1, 256, 2)
   def loss():
-    return float(trainer.evaluate(*(held_out[k][0] for k in ('states', 'actions', 'next_states', 'masks'))))
+    return float(trainer.evaluate(*(held_out[k] for k in ('states', 'actions', 'next_states', 'masks')))[0])
   before = loss()
   for _ in range(5):
-    windows = dataset.sample_windows(rng, 100, 128, 2)
+    windows = {k: v[:, None] for k, v in dataset.sample_windows(rng, 100, 128, 2).items()}
     trainer.train(windows['states'], windows['actions'], windows['next_states'], windows['masks'])
   after = loss()
   assert before > 0.5
@@ -110,3 +110,49 @@ def test_nan_in_training_raises_a_clear_error():
   kernel.assign(np.full(kernel.shape, np.nan, np.float32))
   with pytest.raises(FloatingPointError, match='diverged'):
     agent.train_model(3)
+
+
+def _members_and_singles(n_members, rng_seed=0):
+  """A 3-member model + trainer, and one single-member model per member with its weights."""
+  def build(members):
+    normalizers = Normalizers(3, 2, members)
+    model = DynamicsModel(3, 2, normalizers, np.random.default_rng(rng_seed), hidden_sizes=(16, 16),
+                          init_std=0.3)
+    return normalizers, model, ModelTrainer(model, jit_compile=False)
+  batched = build(n_members)
+  singles = [build(1) for _ in range(n_members)]
+  rng = np.random.default_rng(5)
+  data = [_linear_system_batch(rng) for _ in range(n_members)]  # a different dataset per member
+  flat = {k: np.stack([d[k].reshape(-1, d[k].shape[-1]) for d in data])
+          for k in ('state', 'action', 'next_state')}
+  batched[0].update(flat['state'], flat['action'], flat['next_state'])
+  for m, (normalizers, model, _) in enumerate(singles):
+    normalizers.update(flat['state'][m:m + 1], flat['action'][m:m + 1], flat['next_state'][m:m + 1])
+    for single, stacked in zip(model.variables_to_train, batched[1].variables_to_train):
+      single.assign(stacked[m:m + 1] * (1.0 + m))  # members differ
+  stacked_values = [np.concatenate([s[1].variables_to_train[i].numpy() for s in singles])
+                    for i in range(len(singles[0][1].variables_to_train))]
+  for variable, value in zip(batched[1].variables_to_train, stacked_values):
+    variable.assign(value)
+  return batched, singles, data
+
+
+def test_batched_model_training_equals_training_each_member_alone():
+  n_members = 3
+  batched, singles, data = _members_and_singles(n_members)
+  rng = np.random.default_rng(6)
+  windows = []
+  for batch in data:
+    dataset = TransitionDataset(3, 2, capacity=1000)
+    dataset.add_batch(batch)
+    windows.append(dataset.sample_windows(rng, 20, 32, 2))
+  stacked = {k: np.stack([w[k] for w in windows], axis=1) for k in windows[0]}  # [steps, M, ...]
+  keys = ('states', 'actions', 'next_states', 'masks')
+  stats = batched[2].train(*(stacked[k] for k in keys))
+  for m, (_, model, trainer) in enumerate(singles):
+    alone = trainer.train(*(windows[m][k][:, None] for k in keys))
+    np.testing.assert_allclose(stats['loss'][m], alone['loss'][0], rtol=1e-4)
+    np.testing.assert_allclose(stats['grad_norm'][m], alone['grad_norm'][0], rtol=1e-4)
+    for stacked_variable, own in zip(batched[1].variables_to_train, model.variables_to_train):
+      np.testing.assert_allclose(stacked_variable[m:m + 1].numpy(), own.numpy(), rtol=1e-3,
+                                 atol=1e-5)

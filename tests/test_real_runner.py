@@ -43,9 +43,9 @@ def _policy(seed=3):
   from smtl_tf.normalizer import Normalizer
   from smtl_tf.policy import GaussianPolicy
   normalizer = Normalizer(5)
-  normalizer.update(np.random.default_rng(1).normal(2.0, 3.0, (100, 5)))
+  normalizer.update(np.random.default_rng(1).normal(2.0, 3.0, (1, 100, 5)))
   policy = GaussianPolicy(5, 2, normalizer, np.random.default_rng(0), seed)
-  policy.log_std.assign([-1.0, 0.5])
+  policy.log_std.assign([[-1.0, 0.5]])
   return policy
 
 
@@ -53,11 +53,12 @@ def test_numpy_sampler_is_the_policy_in_numpy():
   policy = _policy()
   states = np.random.default_rng(2).normal(size=(4000, 5)).astype(np.float32)
   sampler = policy.numpy_sampler()
-  mean, std = policy.mean_and_std(tf.constant(states))
-  np.testing.assert_allclose(sampler.mean_action(states), mean.numpy(), rtol=1e-5, atol=1e-6)
+  mean, std = policy.mean_and_std(tf.constant(states[None]))
+  mean, std = mean.numpy()[0], std.numpy()[0, 0]
+  np.testing.assert_allclose(sampler.mean_action(states), mean, rtol=1e-5, atol=1e-6)
   actions = sampler(states)
   assert actions.shape == (4000, 2) and actions.dtype == np.float32
-  np.testing.assert_allclose((actions - mean.numpy()).std(axis=0), std.numpy(), rtol=0.05)
+  np.testing.assert_allclose((actions - mean).std(axis=0), std, rtol=0.05)
   # Reproducible from the policy's seed; a second sampler continues the stream.
   np.testing.assert_array_equal(_policy().numpy_sampler()(states), actions)
   assert not np.array_equal(policy.numpy_sampler()(states), actions)

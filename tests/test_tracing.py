@@ -25,8 +25,8 @@ def test_virtual_rollout_traces_once_when_called_alone():
   agent = SLBOAgent(runner, seed=0, n_trpo=400)
   pool = runner.reset_states(10)
   for _ in range(3):
-    batch = agent.virtual_env.rollout(pool[:2], pool, agent.task)
-  assert batch['state'].shape == (200, 2, pool.shape[1])
+    batch = agent.virtual_env.rollout(pool[None, :2], pool[None], agent.task[None])
+  assert batch["state"].shape == (1, 200, 2, pool.shape[1])
   assert agent.virtual_env.rollout.experimental_get_tracing_count() == 1
 
 
