@@ -93,3 +93,63 @@ class TransitionDataset:
     self._size = n
     self._next = n % self.capacity
     self.n_added = int(state['n_added'])
+
+
+class MemberDatasets:
+  """One dataset per member (task): a shared, read-only base followed by the member's own data.
+
+  Member m sees exactly what a copy of `base` would hold after the member's own
+  batches were added to it (FIFO at the base's capacity), without storing 40 copies
+  of the base: windows are gathered from the base or from the member's own buffer.
+
+  Args:
+    base: the shared dataset (e.g. the training data at the end of Algorithm 1).
+    n_members: M.
+    own_capacity: transitions each member may add (all of its adaptation collections).
+  """
+
+  def __init__(self, base: TransitionDataset, n_members: int, own_capacity: int):
+    self.base = base.arrays()
+    self.capacity = base.capacity
+    obs_dim, act_dim = self.base['state'].shape[1], self.base['action'].shape[1]
+    self.own = [TransitionDataset(obs_dim, act_dim, own_capacity) for _ in range(n_members)]
+
+  def sizes(self) -> np.ndarray:
+    """Transitions each member sees [M]."""
+    return np.array([min(len(self.base['state']) + len(own), self.capacity) for own in self.own])
+
+  def add_batch(self, batch: Dict[str, np.ndarray]) -> None:
+    """Adds batch[field] [M, T, n_envs, ...]: member m's collection to member m's data."""
+    for m, own in enumerate(self.own):
+      own.add_batch({key: batch[key][m] for key in FIELDS})
+
+  def sample_windows(self, rng: np.random.Generator, n_batches: int, batch_size: int,
+                     k: int) -> Dict[str, np.ndarray]:
+    """Random k-step windows per member (as TransitionDataset.sample_windows on its data).
+
+    Returns:
+      {'states', 'next_states': [n_batches, M, k, B, d], 'actions': [n_batches, M, k, B, a],
+       'masks': [n_batches, M, k, B] float32}.
+    """
+    per_member = []
+    for own, size in zip(self.own, self.sizes()):
+      own_arrays = own.arrays()
+      n_own = len(own_arrays['state'])
+      n_base = size - n_own
+      dropped = len(self.base['state']) - n_base  # oldest base transitions pushed out
+      offsets = rng.integers(0, size, size=(n_batches, 1, batch_size))
+      offsets = (offsets + np.arange(k)[None, :, None]) % size
+      in_base = offsets < n_base
+      base_index = np.where(in_base, offsets + dropped, 0)
+      own_index = np.where(in_base, 0, offsets - n_base)
+      window = {}
+      for key in FIELDS:
+        from_base = self.base[key][base_index]
+        from_own = own_arrays[key][own_index] if n_own else from_base
+        shape = in_base.shape + (1,) * (from_base.ndim - in_base.ndim)
+        window[key] = np.where(in_base.reshape(shape), from_base, from_own)
+      per_member.append(window)
+    stacked = {key: np.stack([w[key] for w in per_member], axis=1) for key in FIELDS}
+    masks = ~(stacked['done'] | stacked['timeout'])
+    return {'states': stacked['state'], 'actions': stacked['action'],
+            'next_states': stacked['next_state'], 'masks': masks.astype(np.float32)}

@@ -116,13 +116,24 @@ class RealRunner:
     return batch, np.asarray(returns)
 
   def evaluate(self, act_fn: Callable[[np.ndarray], np.ndarray], n_episodes: int,
-               purpose: str = 'evaluate') -> np.ndarray:
-    """Undiscounted returns [n_episodes] of fresh episodes (up to `horizon` steps each)."""
-    returns = []
-    while len(returns) < n_episodes:
+               purpose: str = 'evaluate', n_members: int = 1) -> np.ndarray:
+    """Undiscounted returns of fresh episodes (up to `horizon` steps each).
+
+    With n_members > 1 the environments form n_members member-major groups (member m
+    owns environments m * n_envs / M ...), each running n_episodes of its own.
+
+    Returns:
+      [n_episodes] for one member, else [n_members, n_episodes].
+    """
+    if self.n_envs % n_members:
+      raise ValueError(f'n_envs={self.n_envs} is not a multiple of n_members={n_members}.')
+    per_member = self.n_envs // n_members
+    slot = np.tile(np.arange(per_member), n_members)  # an environment's index within its group
+    returns = np.zeros((n_members, 0))
+    while returns.shape[1] < n_episodes:
       states = self.env.reset()
-      alive = np.arange(self.n_envs) < n_episodes - len(returns)
-      used = alive.copy()
+      alive = slot < n_episodes - returns.shape[1]
+      used = alive.reshape(n_members, per_member)
       totals = np.zeros(self.n_envs)
       for _ in range(self.horizon):
         active = np.flatnonzero(alive)
@@ -133,5 +144,6 @@ class RealRunner:
         self.steps[purpose] += len(active)
         if not alive.any():
           break
-      returns.extend(totals[used].tolist())
-    return np.asarray(returns)
+      finished = totals.reshape(n_members, per_member)[:, used[0]]
+      returns = np.concatenate([returns, finished], axis=1)
+    return returns[0] if n_members == 1 else returns

@@ -24,6 +24,8 @@ def restore(record: Dict, rng: np.random.Generator, runners: Dict[str, RealRunne
   """Inverse of capture()."""
   rng.bit_generator.state = record['rng_state']
   for name, runner in runners.items():
+    if name not in record['runners']:
+      continue  # a runner added after this record was written (e.g. batched test tasks) starts fresh
     runner.steps.clear()
     runner.steps.update(record['runners'][name]['steps'])
     runner.set_rng_states(record['runners'][name]['env_rng_states'])

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from smtl_tf import gae as gae_lib
-from smtl_tf.dataset import TransitionDataset
+from smtl_tf.dataset import MemberDatasets, TransitionDataset
 from smtl_tf.dynamics_model import DynamicsModel
 from smtl_tf.model_trainer import ModelTrainer, check_finite
 from smtl_tf.normalizer import Normalizers
@@ -99,14 +99,43 @@ class SLBOAgent(tf.Module):
     self.runner.set_task(task)
     self.task.assign(np.tile(np.asarray(self.runner.env.task, np.float32), (self.n_members, 1)))
 
+  def set_tasks(self, tasks: np.ndarray) -> None:
+    """One task per member, tasks [M, task_dim]; member m's real environments are the m-th
+    group of runner.n_envs / M (member-major)."""
+    tasks = np.asarray(tasks, np.float64).reshape(self.n_members, -1)
+    self.runner.env.set_tasks(np.repeat(tasks, self.runner.n_envs // self.n_members, axis=0))
+    self.task.assign(self.runner.env.tasks[::self.runner.n_envs // self.n_members].astype(np.float32))
+
+  def load_members(self, trained: 'SLBOAgent', own_capacity: int) -> None:
+    """Every member starts from the single-task agent's trained state: normalizers, model,
+    value function and optimizer states are copied M times; each member gets its own dataset
+    (trained.dataset, then its own data, see MemberDatasets). The policies are left alone."""
+    pairs = [(self.normalizers, trained.normalizers), (self.model, trained.model),
+             (self.value_fn, trained.value_fn)]
+    targets = [v for module, _ in pairs for v in module.variables]
+    sources = [v for _, module in pairs for v in module.variables]
+    targets += [*self.model_trainer.optimizer.variables, *self.trpo.vf_optimizer.variables]
+    sources += [*trained.model_trainer.optimizer.variables, *trained.trpo.vf_optimizer.variables]
+    for target, source in zip(targets, sources, strict=True):
+      value = source.numpy()
+      target.assign(np.repeat(value, self.n_members, axis=0) if value.ndim else value)
+    self.dataset = MemberDatasets(trained.dataset, self.n_members, own_capacity)
+
   def collect(self, n_samples: int, purpose: str = 'collect') -> np.ndarray:
     """Collects real samples with OU noise, adds them to the dataset, updates normalizers.
 
     Returns the returns of the (noisy) episodes completed.
     """
-    batch, returns = self.runner.collect(self.policy.numpy_sampler(), n_samples, self.noise, purpose)
-    self.dataset.add_batch(batch)
-    flat = {key: batch[key].reshape(1, -1, *batch[key].shape[2:])
+    members = self.n_members
+    batch, returns = self.runner.collect(self.policy.numpy_sampler(), members * n_samples,
+                                         self.noise, purpose)
+    if members == 1:
+      self.dataset.add_batch(batch)
+    else:  # [T, M * n, ...] -> [M, T, n, ...]
+      batch = {key: np.swapaxes(value.reshape(value.shape[0], members, -1, *value.shape[2:]), 0, 1)
+               for key, value in batch.items()}
+      self.dataset.add_batch(batch)
+    flat = {key: batch[key].reshape(members, -1, *batch[key].shape[-1:])
             for key in ('state', 'action', 'next_state')}
     self.normalizers.update(flat['state'], flat['action'], flat['next_state'])
     return returns
@@ -115,7 +144,8 @@ class SLBOAgent(tf.Module):
     """n_steps Adam steps of the k-step loss for the main model (or the given trainer's)."""
     trainer = trainer or self.model_trainer
     windows = self.dataset.sample_windows(self.rng, n_steps, self.model_batch_size, self.multi_step)
-    windows = {key: value[:, None] for key, value in windows.items()}  # one member
+    if self.n_members == 1:
+      windows = {key: value[:, None] for key, value in windows.items()}
     stats = trainer.train(windows['states'], windows['actions'], windows['next_states'],
                           windows['masks'])
     return check_finite(stats, 'Dynamics-model training')
@@ -192,6 +222,8 @@ class SLBOAgent(tf.Module):
       stats.update({'model_loss': model_stats['loss'], 'model_grad_norm': model_stats['grad_norm']})
     return stats
 
-  def evaluate(self, n_episodes: int, purpose: str = 'evaluate') -> float:
-    """Mean return of fresh real episodes of the current (stochastic) policy."""
-    return float(np.mean(self.runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose)))
+  def evaluate(self, n_episodes: int, purpose: str = 'evaluate'):
+    """Mean return of fresh real episodes of the current (stochastic) policy (per member, [M],
+    when M > 1)."""
+    returns = self.runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose, self.n_members)
+    return float(np.mean(returns)) if self.n_members == 1 else returns.mean(axis=1)

@@ -48,7 +48,7 @@ class SMTLRun:
   """State of one SMTL run: agent, runners, progress record and checkpoints."""
 
   def __init__(self, run_dir: str, family: str, test_family: str, seed: int, n_envs: int,
-               train_dynamics: str, test_dynamics: str, keep_xy: bool):
+               train_dynamics: str, test_dynamics: str, keep_xy: bool, test_batch: int = 1):
     check_compatible(family, test_family)
     self.run_dir = run_dir
     self.train_runner = RealRunner(family, n_envs, seed=seed, dynamics=train_dynamics,
@@ -59,6 +59,12 @@ class SMTLRun:
     self.checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=self.agent)
     self.trained = run_dir_lib.RunCheckpoint(run_dir, name=TRAINED, agent=self.agent)
     self.runners = {'train': self.train_runner, 'test': self.test_runner}
+    self.members = None
+    if test_batch > 1:  # test tasks adapted test_batch at a time as one computation
+      batch_runner = RealRunner(test_family, n_envs * test_batch, seed=seed + 20_000,
+                                dynamics=test_dynamics, keep_xy=keep_xy)
+      self.members = SLBOAgent(batch_runner, seed + 1, n_shadow_models=0, n_members=test_batch)
+      self.runners['test_batch'] = batch_runner
 
   def load(self, restored) -> Dict:
     """Applies a (progress, arrays) checkpoint to RNGs, counters and dataset; returns progress."""
@@ -92,7 +98,7 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
              n_tasks: int = 100, n_warmup: int = 40, n_slbo: int = 1, n_inner: int = 0,
              n_collect: int = 4000, n_adapt: int = 3, n_adapt_inner: int = 40,
              eval_episodes: int = 20, n_envs: int = 20, keep_xy: bool = True,
-             experiment: str = '') -> Dict:
+             test_batch: int = 1, experiment: str = '') -> Dict:
   """Trains SMTL on a task family, then adapts to the fixed test tasks and writes results.json.
 
   Args:
@@ -113,6 +119,9 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
     eval_episodes: fresh real episodes per return measurement (original code 20).
     n_envs: real environments stepped in lockstep.
     keep_xy: keep absolute x/y positions in observations.
+    test_batch: test tasks adapted together as one batched computation (their own policies,
+      value functions, normalizers, model copies and data); 1 adapts them one after another.
+      Must divide the number of test tasks.
     experiment: experiment name written into results.json.
 
   Returns:
@@ -120,11 +129,15 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
   """
   test_family = test_family or family
   selector = TaskSelector()
-  run = SMTLRun(run_dir, family, test_family, seed, n_envs, train_dynamics, test_dynamics, keep_xy)
+  evaluation_tasks = test_tasks(test_family)
+  if test_batch < 1 or len(evaluation_tasks) % test_batch:
+    raise ValueError(f'run_smtl.test_batch={test_batch} must divide the {len(evaluation_tasks)} '
+                     f'test tasks.')
+  run = SMTLRun(run_dir, family, test_family, seed, n_envs, train_dynamics, test_dynamics, keep_xy,
+                test_batch)
   run_dir_lib.save_operative_config(run_dir)
   n_candidates = n_tasks * selector.max_candidates_per_task if selector.active else n_tasks
   candidates = envs.get_family(family).sample(np.random.default_rng(seed), n_candidates)
-  evaluation_tasks = test_tasks(test_family)
   restored = run.checkpoint.restore()
   plan = {'family': family, 'test_family': test_family, 'n_tasks': n_tasks,
           'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt}
@@ -149,15 +162,16 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
     progress['phase'] = 'adapt'
     run.save(run.checkpoint, progress)
   if progress['phase'] == 'adapt':
-    adapt(run, progress, evaluation_tasks, n_warmup, n_adapt, n_adapt_inner, n_collect,
-          eval_episodes)
+    adapt_tasks = adapt if test_batch == 1 else adapt_batched
+    adapt_tasks(run, progress, evaluation_tasks, n_warmup, n_adapt, n_adapt_inner, n_collect,
+                eval_episodes)
     progress['phase'] = 'done'
     run.save(run.checkpoint, progress)
   train_steps = run.train_runner.steps
   record = results_lib.make_results(
       experiment=experiment, algorithm='smtl', seed=seed, family=family, test_family=test_family,
       train_real_samples=train_steps['collect'] + train_steps['rating'],
-      eval_real_samples=run.train_runner.steps['evaluate'] + run.test_runner.steps['evaluate'],
+      eval_real_samples=sum(runner.steps['evaluate'] for runner in run.runners.values()),
       test_records=progress['test_records'],
       extra={'wall_seconds': run.checkpoint.wall_seconds(),
              'train_wall_seconds': progress['train_wall_seconds'],
@@ -282,6 +296,54 @@ def adapt(run: SMTLRun, progress: Dict, tasks: np.ndarray, n_warmup: int, n_adap
       run.save(run.checkpoint, progress)
     progress['next_test'] = index + 1
     progress['next_stage'] = 0
+
+
+def adapt_batched(run: SMTLRun, progress: Dict, tasks: np.ndarray, n_warmup: int, n_adapt: int,
+                  n_inner: int, n_collect: int, eval_episodes: int) -> None:
+  """Adapts to the test tasks run.members.n_members at a time, as one batched computation.
+
+  Every task of a group starts from the trained state with a fresh policy and follows the
+  protocol of start_test_task and adaptation_stage. A checkpoint is written after each
+  group (a crash repeats at most the group in progress).
+  """
+  members = run.members
+  size = members.n_members
+  n_units = len(tasks) * (n_adapt + 1)
+  meter = run_dir_lib.Progress(run.run_dir, n_units, progress['next_test'] * (n_adapt + 1))
+  for start in range(progress['next_test'], len(tasks), size):
+    group = tasks[start:start + size]
+    run.restore_trained()
+    members.load_members(run.agent, own_capacity=max(1, n_adapt * n_collect))
+    members.new_policy()
+    members.set_tasks(group)
+    random_returns = members.evaluate(eval_episodes)
+    members.virtual_training(n_warmup)
+    returns = [members.evaluate(eval_episodes)]
+    _log_group(meter, start, len(tasks), n_adapt, returns, 0)
+    for stage in range(1, n_adapt + 1):
+      members.collect(n_collect, purpose='adapt')
+      members.virtual_training(n_inner)
+      returns.append(members.evaluate(eval_episodes))
+      _log_group(meter, start, len(tasks), n_adapt, returns, stage * n_collect)
+    for m, task in enumerate(group):
+      progress['test_records'].append({
+          'task': np.asarray(task, np.float64).tolist(), 'random_policy_return': float(random_returns[m]),
+          'returns': [float(r[m]) for r in returns],
+          'adapt_samples': [k * n_collect for k in range(n_adapt + 1)]})
+    progress['next_test'] = start + len(group)
+    progress['next_stage'] = 0
+    run.save(run.checkpoint, progress)
+
+
+def _log_group(meter, start: int, n_tests: int, n_adapt: int, returns, samples: int) -> None:
+  """TensorBoard scalars of stage k for every task of the group, and one log line."""
+  k, size = len(returns) - 1, len(returns[0])
+  for m in range(size):
+    meter.write_scalars(start + m, {f'eval/return_iter_{k}': float(returns[k][m]),
+                                    'eval/adapt_samples': samples})
+  meter.log(start * (n_adapt + 1) + size * (k + 1),
+            f'adapt test tasks {start + 1}-{start + size}/{n_tests} (batched), iteration {k}',
+            start, {f'eval/mean_return_iter_{k}': float(np.mean(returns[k]))})
 
 
 def start_test_task(agent: SLBOAgent, n_warmup: int, eval_episodes: int) -> Dict:

@@ -156,3 +156,27 @@ def test_batched_model_training_equals_training_each_member_alone():
     for stacked_variable, own in zip(batched[1].variables_to_train, model.variables_to_train):
       np.testing.assert_allclose(stacked_variable[m:m + 1].numpy(), own.numpy(), rtol=1e-3,
                                  atol=1e-5)
+
+
+def test_member_datasets_equal_a_copy_of_the_base_per_member():
+  from smtl_tf.dataset import MemberDatasets
+  rng = np.random.default_rng(3)
+  base = TransitionDataset(3, 2, capacity=50)
+  for _ in range(3):
+    base.add_batch(_linear_system_batch(rng, n_envs=2, steps=10))  # 60 added, 50 kept
+  members = MemberDatasets(base, n_members=3, own_capacity=100)
+  own = [_linear_system_batch(rng, n_envs=2, steps=n) for n in (4, 4, 4)]
+  members.add_batch({key: np.stack([batch[key] for batch in own]) for key in own[0]})
+  copies = []
+  for batch in own:
+    copy = TransitionDataset(3, 2, capacity=50)
+    copy.load_state_dict(base.state_dict())
+    copy.add_batch(batch)
+    copies.append(copy)
+  np.testing.assert_array_equal(members.sizes(), [len(copy) for copy in copies])
+  windows = members.sample_windows(np.random.default_rng(9), 5, 16, 2)
+  reference = np.random.default_rng(9)
+  for m, copy in enumerate(copies):
+    expected = copy.sample_windows(reference, 5, 16, 2)
+    for key, value in expected.items():
+      np.testing.assert_array_equal(windows[key][:, m], value)

@@ -126,3 +126,18 @@ def test_resuming_with_different_tasks_is_refused(tmp_path):
     _run(tmp_path, bindings=['run_smtl.n_tasks = 5'])
   with pytest.raises(run_dir_lib.CheckpointError, match='test_tasks'):
     _run(tmp_path, bindings=['test_tasks.n_test_tasks = 3'])
+
+
+def test_batched_adaptation_records_every_task_and_counts_its_samples(tmp_path):
+  record = _run(tmp_path, bindings=['run_smtl.test_batch = 2', 'test_tasks.n_test_tasks = 4'])
+  tasks = record['test_tasks']
+  np.testing.assert_allclose([t['task'] for t in tasks], smtl.test_tasks('halfcheetah_vel', 4, 1234))
+  for task in tasks:
+    assert task['adapt_samples'] == [0, 400]
+    assert len(task['returns']) == 2 and all(np.isfinite(task['returns']))
+    assert np.isfinite(task['random_policy_return'])
+  assert record['adapt_real_samples'] == 4 * 400
+  # 4 tasks x (random policy, after warm-up, after one stage) x 2 episodes x 200 steps.
+  assert record['eval_real_samples'] >= 4 * 3 * 2 * 200
+  with pytest.raises(ValueError, match='must divide'):
+    _run(tmp_path / 'bad', bindings=['run_smtl.test_batch = 3', 'test_tasks.n_test_tasks = 4'])
