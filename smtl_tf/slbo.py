@@ -122,9 +122,10 @@ class SLBOAgent(tf.Module):
     self.dataset = MemberDatasets(trained.dataset, self.n_members, own_capacity)
 
   def collect(self, n_samples: int, purpose: str = 'collect') -> np.ndarray:
-    """Collects real samples with OU noise, adds them to the dataset, updates normalizers.
+    """Collects n_samples real samples per member with OU noise, adds them to the (member's)
+    dataset and updates the (member's) normalizers.
 
-    Returns the returns of the (noisy) episodes completed.
+    Returns the returns of the (noisy) episodes completed, all members together.
     """
     members = self.n_members
     batch, returns = self.runner.collect(self.policy.numpy_sampler(), members * n_samples,

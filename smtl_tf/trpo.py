@@ -21,15 +21,6 @@ def flatten(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
   return tf.concat([tf.reshape(t, [-1]) for t in tensors], axis=0)
 
 
-def assign_flat(variables: Sequence[tf.Variable], flat: tf.Tensor) -> None:
-  """Writes the vector flat [P] back into the variables (inverse of flatten)."""
-  offset = 0
-  for v in variables:
-    size = v.shape.num_elements()
-    v.assign(tf.reshape(flat[offset:offset + size], v.shape))
-    offset += size
-
-
 def flatten_members(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
   """Concatenates tensors [M, ...] into one vector per member [M, P]."""
   return tf.concat([tf.reshape(t, [t.shape[0], -1]) for t in tensors], axis=1)
