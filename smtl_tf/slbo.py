@@ -130,12 +130,10 @@ class SLBOAgent(tf.Module):
     members = self.n_members
     batch, returns = self.runner.collect(self.policy.numpy_sampler(), members * n_samples,
                                          self.noise, purpose)
-    if members == 1:
-      self.dataset.add_batch(batch)
-    else:  # [T, M * n, ...] -> [M, T, n, ...]
+    if members > 1:  # [T, M * n, ...] -> [M, T, n, ...], as MemberDatasets takes it
       batch = {key: np.swapaxes(value.reshape(value.shape[0], members, -1, *value.shape[2:]), 0, 1)
                for key, value in batch.items()}
-      self.dataset.add_batch(batch)
+    self.dataset.add_batch(batch)
     flat = {key: batch[key].reshape(members, -1, *batch[key].shape[-1:])
             for key in ('state', 'action', 'next_state')}
     self.normalizers.update(flat['state'], flat['action'], flat['next_state'])

@@ -69,6 +69,9 @@ BODIES = {
                      z_range=(0.8, 2.0), with_torso_xmat=False),
 }
 
+RESET_QPOS_NOISE = 0.01  # rllab: qpos + N(0, 0.01^2), qvel + N(0, 0.1^2).
+RESET_QVEL_NOISE = 0.1
+
 # Dynamics shifts of paper Sec. 5.3, applied to the compiled MuJoCo model.
 DYNAMICS = ('default', 'low_friction', 'crippled')
 CRIPPLED_JOINTS = ('hip_4', 'ankle_4')
@@ -124,6 +127,21 @@ def _compile(path: str, body: Body) -> mujoco.MjModel:
   mujoco.mj_setTotalmass(model, float(match.group(1)))
   mujoco.mj_setConst(model, mujoco.MjData(model))
   return model
+
+
+def reset_data(model: mujoco.MjModel, data: mujoco.MjData, rng: np.random.Generator) -> None:
+  """rllab's reset: the model's initial state plus qpos noise N(0, 0.01^2), qvel noise N(0, 0.1^2)."""
+  mujoco.mj_resetData(model, data)
+  data.qpos[:] += rng.normal(size=model.nq) * RESET_QPOS_NOISE
+  data.qvel[:] += rng.normal(size=model.nv) * RESET_QVEL_NOISE
+
+
+def control(model: mujoco.MjModel, action_mask: np.ndarray, actions: np.ndarray) -> np.ndarray:
+  """Actuator controls [..., nu] of policy actions [..., nu]: clipped to [-1, 1], disabled
+  actuators zeroed, then scaled to each actuator's control range."""
+  low, high = model.actuator_ctrlrange[:, 0], model.actuator_ctrlrange[:, 1]
+  applied = np.clip(actions, -1.0, 1.0) * action_mask
+  return low + (applied + 1.0) * 0.5 * (high - low)
 
 
 def observation_size(body: Body, model: mujoco.MjModel) -> int:

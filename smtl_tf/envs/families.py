@@ -53,6 +53,11 @@ class TaskFamily:
       return f'[{self.low[0]}, {self.high[0]}]'
     return ' x '.join(f'[{lo}, {hi}]' for lo, hi in zip(self.low, self.high))
 
+  def default_task(self) -> np.ndarray:
+    """The task an environment starts with: +1 for forward/backward, else the middle of the box."""
+    task = (1.0,) if self.choices else np.add(self.low, self.high) / 2
+    return np.asarray(task, np.float64).reshape(self.task_dim)
+
   def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
     """n tasks [n, task_dim] float64 drawn uniformly from the parameter space."""
     if self.choices is not None:

@@ -38,7 +38,7 @@ class PointEnv(gymnasium.Env):
     self.reward_fn = self.family.reward_fn(keep_xy)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (2,), np.float32)
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (2,), np.float64)
-    self.set_task(np.add(self.family.low, self.family.high) / 2 if task is None else task)
+    self.set_task(self.family.default_task() if task is None else task)
     self._obs = None
 
   @property

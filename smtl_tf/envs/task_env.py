@@ -8,9 +8,6 @@ import numpy as np
 from smtl_tf.envs import bodies
 from smtl_tf.envs import families
 
-RESET_QPOS_NOISE = 0.01  # rllab: qpos + N(0, 0.01^2), qvel + N(0, 0.1^2).
-RESET_QVEL_NOISE = 0.1
-
 
 class TaskEnv(gymnasium.Env):
   """One MuJoCo body with the reward of one task of a family.
@@ -39,15 +36,11 @@ class TaskEnv(gymnasium.Env):
     self.allow_out_of_range = allow_out_of_range
     self.model, self._action_mask = bodies.load_model(self.body, dynamics)
     self.data = mujoco.MjData(self.model)
-    self._ctrl_low = self.model.actuator_ctrlrange[:, 0].copy()
-    self._ctrl_high = self.model.actuator_ctrlrange[:, 1].copy()
     self._kept = bodies.kept_indices(self.body, self.model, keep_xy)
     self.reward_fn = self.family.reward_fn(keep_xy)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (len(self._kept),), np.float64)
-    if task is None:
-      task = (1.0,) if self.family.choices else (np.add(self.family.low, self.family.high) / 2)
-    self.set_task(task)
+    self.set_task(self.family.default_task() if task is None else task)
     self._obs = None
 
   @property
@@ -65,9 +58,7 @@ class TaskEnv(gymnasium.Env):
     super().reset(seed=seed)
     if options and 'task' in options:
       self.set_task(options['task'])
-    mujoco.mj_resetData(self.model, self.data)
-    self.data.qpos[:] += self.np_random.normal(size=self.model.nq) * RESET_QPOS_NOISE
-    self.data.qvel[:] += self.np_random.normal(size=self.model.nv) * RESET_QVEL_NOISE
+    bodies.reset_data(self.model, self.data, self.np_random)
     mujoco.mj_forward(self.model, self.data)
     self._obs = self._observe()
     return self._obs.copy(), {}
@@ -76,8 +67,7 @@ class TaskEnv(gymnasium.Env):
     if self._obs is None:
       raise RuntimeError('Call reset() before step().')
     action = np.asarray(action, dtype=np.float64).reshape(self.action_space.shape)
-    applied = np.clip(action, -1.0, 1.0) * self._action_mask
-    self.data.ctrl[:] = self._ctrl_low + (applied + 1.0) * 0.5 * (self._ctrl_high - self._ctrl_low)
+    self.data.ctrl[:] = bodies.control(self.model, self._action_mask, action)
     self.data.qacc_warmstart[:] = 0.0  # a cold solver start, as mujoco.rollout (VectorEnv) does
     mujoco.mj_step(self.model, self.data, nstep=self.body.frame_skip)
     obs = self._observe()

@@ -18,7 +18,6 @@ from mujoco import rollout
 from smtl_tf.envs import bodies
 from smtl_tf.envs import families
 from smtl_tf.envs import point
-from smtl_tf.envs.task_env import RESET_QPOS_NOISE, RESET_QVEL_NOISE
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS.value
 
@@ -45,8 +44,7 @@ class VectorEnv:
     self.obs_dim, self.act_dim = self._physics.obs_dim, self._physics.act_dim
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.obs_dim,), np.float64)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (self.act_dim,), np.float32)
-    default = (1.0,) if self.family.choices else np.add(self.family.low, self.family.high) / 2
-    self.tasks = np.repeat(self.family.validate(default, True)[None], n_envs, axis=0)
+    self.tasks = np.repeat(self.family.default_task()[None], n_envs, axis=0)
     self._states = np.repeat(self._physics.initial_state(None)[None], n_envs, axis=0)
     self._obs = np.zeros((n_envs, self.obs_dim))
 
@@ -130,20 +128,18 @@ class _MujocoPhysics:
     self.act_dim = self.model.nu
     self.kept = bodies.kept_indices(self.body, self.model, keep_xy)
     self.obs_dim = len(self.kept)
-    self._qpos = slice(mujoco.mj_stateSize(self.model, mujoco.mjtState.mjSTATE_TIME.value), None)
-    self._qpos = slice(self._qpos.start, self._qpos.start + self.model.nq)
+    qpos_start = mujoco.mj_stateSize(self.model, mujoco.mjtState.mjSTATE_TIME.value)
+    self._qpos = slice(qpos_start, qpos_start + self.model.nq)
     self._qvel = slice(self._qpos.stop, self._qpos.stop + self.model.nv)
-    self._ctrl_low = self.model.actuator_ctrlrange[:, 0].copy()
-    self._ctrl_range = self.model.actuator_ctrlrange[:, 1] - self._ctrl_low
     self._rollout = rollout.Rollout(nthread=0)
     self._models = []
 
   def initial_state(self, rng: Optional[np.random.Generator]) -> np.ndarray:
     """A reset state [nstate]: qpos0 and zero velocity, plus TaskEnv's noise if rng is given."""
-    mujoco.mj_resetData(self.model, self.data)
-    if rng is not None:
-      self.data.qpos[:] += rng.normal(size=self.model.nq) * RESET_QPOS_NOISE
-      self.data.qvel[:] += rng.normal(size=self.model.nv) * RESET_QVEL_NOISE
+    if rng is None:
+      mujoco.mj_resetData(self.model, self.data)
+    else:
+      bodies.reset_data(self.model, self.data, rng)
     state = np.empty(mujoco.mj_stateSize(self.model, STATE_SPEC))
     mujoco.mj_getState(self.model, self.data, state, STATE_SPEC)
     return state
@@ -169,8 +165,7 @@ class _MujocoPhysics:
     m = len(states)
     if len(self._models) < m:
       self._models = [self.model] * m
-    applied = np.clip(actions, -1.0, 1.0) * self.action_mask
-    ctrl = self._ctrl_low + (applied + 1.0) * 0.5 * self._ctrl_range
+    ctrl = bodies.control(self.model, self.action_mask, actions)
     control = np.repeat(ctrl[:, None, :], self.body.frame_skip, axis=1)
     trajectory = np.empty((m, self.body.frame_skip, states.shape[1]))
     sensordata = np.empty((m, self.body.frame_skip, self.model.nsensordata))
