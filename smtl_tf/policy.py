@@ -62,12 +62,21 @@ class GaussianPolicy(tf.Module):
     self.sampler.reset_from_seed(seed)
 
   @property
+  def mean_variables(self):
+    """The mean network's parameters: variables_to_train without the trailing log-std."""
+    return list(self.net.trainable_variables)
+
+  @property
   def variables_to_train(self):
-    return [*self.net.trainable_variables, self.log_std]
+    return [*self.mean_variables, self.log_std]
+
+  def mean(self, states: tf.Tensor) -> tf.Tensor:
+    """states [M, ..., obs_dim] -> action means [M, ..., act_dim]."""
+    return self.net(self.state_normalizer(states))
 
   def mean_and_std(self, states: tf.Tensor):
     """states [M, ..., obs_dim] -> (mean [M, ..., act_dim], std [M, 1, ..., 1, act_dim])."""
-    mean = self.net(self.state_normalizer(states))
+    mean = self.mean(states)
     return mean, networks.per_member(tf.exp(self.log_std), mean)
 
   def distribution(self, states: tf.Tensor) -> tfd.Normal:

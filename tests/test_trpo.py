@@ -7,8 +7,10 @@ import tensorflow_probability as tfp
 from smtl_tf import gae
 from smtl_tf.normalizer import Normalizer
 from smtl_tf.policy import GaussianPolicy
-from smtl_tf.trpo import TRPO, conjugate_gradient, flatten
+from smtl_tf.trpo import TRPO, conjugate_gradient, flatten, flatten_members
 from smtl_tf.value_function import ValueFunction
+
+tfd = tfp.distributions
 
 
 def test_conjugate_gradient_solves_small_spd_system():
@@ -53,6 +55,26 @@ def test_fisher_vector_product_equals_explicit_fisher_matrix():
   vector = np.random.default_rng(2).normal(size=fisher.shape[0]).astype(np.float32)
   product = trpo.fisher_vector_product(states, tf.constant(vector[None])).numpy()[0]
   np.testing.assert_allclose(product, fisher @ vector, rtol=1e-4, atol=1e-5)
+
+
+def test_fisher_vector_product_equals_double_backprop_of_the_kl():
+  # SLBO's definition: the Hessian-vector product of the mean KL(old || new) at new = old.
+  policy, value_fn = _tiny_policy(n_members=2)
+  trpo = TRPO(policy, value_fn, cg_damping=0.1)
+  states = tf.constant(np.random.default_rng(1).normal(size=(2, 9, 3)), tf.float32)
+  variables = policy.variables_to_train
+  vector = tf.constant(np.random.default_rng(2).normal(
+      size=(2, sum(v.shape[1:].num_elements() for v in variables))), tf.float32)
+  old_mean, old_std = (tf.stop_gradient(t) for t in policy.mean_and_std(states))
+  with tf.GradientTape() as outer:
+    with tf.GradientTape() as inner:
+      mean, std = policy.mean_and_std(states)
+      kl = tf.reduce_sum(tf.reduce_mean(tf.reduce_sum(
+          tfd.kl_divergence(tfd.Normal(old_mean, old_std), tfd.Normal(mean, std)), -1), -1))
+    grad_dot_vector = tf.reduce_sum(flatten_members(inner.gradient(kl, variables)) * vector)
+  hessian_vector = flatten_members(outer.gradient(grad_dot_vector, variables)) + 0.1 * vector
+  np.testing.assert_allclose(trpo.fisher_vector_product(states, vector).numpy(),
+                             hessian_vector.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_accepted_trpo_step_keeps_kl_within_bound():
