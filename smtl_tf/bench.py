@@ -3,10 +3,16 @@
 Measures, in one run on this machine:
   matmul_gflops          dense float32 matmul rate (2048 x 2048), the reference;
   virtual_rollout        samples/s of one 20 x 200 virtual rollout (2x500 model + policy);
+  rollout_dot_chain_ratio the rollout's model matmuls alone (20 rows, 200 chained steps, XLA)
+                         against the matmul rate: the ceiling of virtual_rollout_ratio, since
+                         XLA runs dots this small on one core;
   trpo_update            ms of one TRPO update on 4000 samples (CG, line search, value fit);
   model_adam_100         ms of 100 Adam steps of the k-step loss (batch 128, k = 2);
   batched_*              the same three phases for 40 tasks as one computation (each task
                          with its own policy, value function and model copy);
+  batched_rollout_weight_gb_per_s, memory_copy_gb_per_s
+                         model weights streamed per second by the batched rollout, next to
+                         the machine's memory bandwidth (what bounds it);
   batched_virtual_training_speedup (= batched_adapt_speedup)
                          one VirtualTraining iteration of 40 tasks, one after another vs batched
                          (>99% of adaptation time; run_smtl.test_batch runs it end to end);
@@ -60,6 +66,33 @@ def matmul_gflops(repeats: int) -> float:
   return 2 * 2048**3 / _time(lambda: matmul().numpy(), repeats) / 1e9
 
 
+def dot_chain_gflops(sizes, rows: int, steps: int, repeats: int) -> float:
+  """GFLOP/s of `steps` chained passes of `rows` rows through dense relu layers of these
+  widths in one XLA loop: the model's matmuls of a virtual rollout without anything else."""
+  rng = np.random.default_rng(0)
+  weights = [tf.constant(rng.normal(0, 1 / np.sqrt(a), (a, b)), tf.float32)
+             for a, b in zip(sizes[:-1], sizes[1:])]
+  back = tf.constant(rng.normal(0, 1 / np.sqrt(sizes[-1]), (sizes[-1], sizes[0])), tf.float32)
+
+  def body(t, x):
+    h = x
+    for w in weights:
+      h = tf.nn.relu(tf.matmul(h, w))
+    return t + 1, tf.tanh(tf.matmul(h, back))  # feeds the next pass, as states do
+
+  chain = tf.function(lambda x: tf.while_loop(lambda t, _: t < steps, body, (0, x))[1],
+                      jit_compile=True)
+  x = tf.constant(rng.normal(size=(rows, sizes[0])), tf.float32)
+  return steps * rows * _mlp_flops(sizes) / _time(lambda: chain(x).numpy(), repeats) / 1e9
+
+
+def memory_copy_rate(repeats: int, n_bytes: int = 1 << 29) -> float:
+  """GB/s moved (read + written) by a numpy copy of n_bytes, far larger than the caches."""
+  source = np.ones(n_bytes // 4, np.float32)
+  target = np.empty_like(source)
+  return 2 * n_bytes / _time(lambda: np.copyto(target, source), repeats) / 1e9
+
+
 def mj_step_rate(family: str, n: int = 5000) -> float:
   """Control steps/s of raw mujoco.mj_step on one MjData of the family's body (frame_skip each)."""
   body = bodies.get_body(envs.get_family(family).body)
@@ -100,6 +133,13 @@ def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   agent.set_task(runner.env.family.sample(np.random.default_rng(0), 1)[0])
   obs_dim, act_dim = agent.obs_dim, agent.act_dim
   agent.collect(agent.n_trpo)
+  # Real collection first: after the large batched phases TensorFlow's idle worker threads
+  # and the freed memory slowed the physics by up to 25% in the same process.
+  seconds = _time(lambda: runner.collect(agent.policy.numpy_sampler(), 4000, agent.noise, 'bench'),
+                  repeats)
+  collect_figures = {'real_collect_steps_per_s': 4000 / seconds, 'mj_step_per_s': mj_step_rate(family)}
+  collect_figures['real_collect_ratio'] = (collect_figures['real_collect_steps_per_s']
+                                           / collect_figures['mj_step_per_s'])
   figures = {'matmul_gflops': matmul_gflops(repeats)}
   flops_per_second = figures['matmul_gflops'] * 1e9
 
@@ -107,15 +147,20 @@ def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   policy_flops = _mlp_flops((obs_dim, 32, 32, act_dim))
   value_flops = _mlp_flops((obs_dim, 64, 64, 1))
   rollout_flops = agent.n_trpo * (model_flops + policy_flops)
-  # Estimate: gradient (3 passes) + ~12 Fisher-vector products (5 passes each) + ~3 line-search
-  # passes for the policy; 5 epochs of forward+backward (3 passes) + 1 pass for the value function.
-  trpo_flops = agent.n_trpo * (66 * policy_flops + 16 * value_flops)
+  # Estimate: gradient (3 passes) + 11 Fisher-vector products (forward-mode and reverse-mode
+  # pass, ~4 passes each) + ~6 passes of line search and statistics for the policy; 5 epochs of
+  # forward+backward (3 passes) + 1 pass for the value function.
+  trpo_flops = agent.n_trpo * (53 * policy_flops + 16 * value_flops)
   adam_flops = 100 * agent.multi_step * agent.model_batch_size * 3 * model_flops
 
   pool = runner.reset_states(agent.reset_pool_size)
   single = _phase_seconds(agent, pool, repeats)
   figures['virtual_rollout_samples_per_s'] = agent.n_trpo / single['rollout']
   figures['virtual_rollout_ratio'] = rollout_flops / single['rollout'] / flops_per_second
+  # The bound: the same run's model matmuls alone, on the rollout's 20 rows per step.
+  figures['rollout_dot_chain_ratio'] = dot_chain_gflops(
+      (obs_dim + act_dim, 500, 500, obs_dim), agent.n_trpo // agent.horizon, agent.horizon,
+      repeats) * 1e9 / flops_per_second
   figures['trpo_update_ms'] = 1e3 * single['trpo']
   figures['trpo_update_ratio'] = trpo_flops / single['trpo'] / flops_per_second
   figures['model_adam_100_ms'] = 1e3 * single['adam']
@@ -131,6 +176,12 @@ def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   figures['batched_rollout_ratio'] = n_batched * rollout_flops / batched['rollout'] / flops_per_second
   figures['batched_trpo_update_ms'] = 1e3 * batched['trpo']
   figures['batched_model_adam_100_ms'] = 1e3 * batched['adam']
+  # What bounds the batched rollout: every step streams all n_batched model copies from memory
+  # (one copy, ~1 MB, stays in a core's L2 cache across the steps of a single-task rollout).
+  model_bytes = 4 * sum(int(np.prod(v.shape[1:])) for v in agent.model.variables_to_train)
+  figures['batched_rollout_weight_gb_per_s'] = (
+      n_batched * model_bytes * agent.horizon / batched['rollout'] / 1e9)
+  figures['memory_copy_gb_per_s'] = memory_copy_rate(repeats)
   # One VirtualTraining iteration (n_model Adam steps, n_policy rollouts + TRPO updates) of
   # n_batched tasks: one after another vs batched. It is >95% of adaptation's compute.
   def iteration(seconds):
@@ -143,12 +194,7 @@ def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   # task take well under a second), so its speedup is the adaptation's.
   figures['batched_adapt_speedup'] = figures['batched_virtual_training_speedup']
 
-  seconds = _time(lambda: runner.collect(agent.policy.numpy_sampler(), 4000, agent.noise, 'bench'),
-                  max(2, repeats // 3))
-  figures['real_collect_steps_per_s'] = 4000 / seconds
-  figures['mj_step_per_s'] = mj_step_rate(family)
-  figures['real_collect_ratio'] = figures['real_collect_steps_per_s'] / figures['mj_step_per_s']
-  return figures
+  return {**figures, **collect_figures}
 
 
 def main(argv):
