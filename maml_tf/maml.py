@@ -1,12 +1,18 @@
 """MAML-TRPO meta-training and its evaluation on the fixed test tasks (DESIGN.md sections 6-7).
 
-Each meta-iteration samples meta_batch tasks, collects n_episodes pre-update episodes
-per task with theta, takes the inner step per task, collects n_episodes post-update
-episodes with each task's fast weights, and makes one TRPO meta-update. All of it
-is batched over the meta-batch. Evaluation starts every test task from theta and
-takes n_adapt policy-gradient steps (alpha 0.1 first, 0.05 after), each on
-n_episodes fresh episodes (adaptation samples); the return after 0..n_adapt steps
-is measured on eval_episodes further episodes (evaluation samples).
+Each meta-iteration samples meta_batch tasks, collects pre-update episodes per task
+with theta, takes the inner step per task, collects post-update episodes with each
+task's fast weights, and makes one TRPO meta-update. All of it is batched over the
+meta-batch. Evaluation starts every test task from theta and takes n_adapt
+policy-gradient steps (alpha 0.1 first, 0.05 after), each on fresh episodes
+(adaptation samples); the return after 0..n_adapt steps is measured on eval_episodes
+further episodes (evaluation samples).
+
+Sample budgets (maml_rl's batch_size = n_episodes * max_path_length per task): every
+collection for a step runs whole episodes until each task has at least its budget,
+n_episodes * horizon in meta-training and adapt_budget at test time (the rule is in
+maml_tf/sampler.py), so early terminations do not shrink a batch. adapt_budget equals
+SMTL's run_smtl.n_collect of the same experiment (tests/test_maml_gin.py).
 """
 from typing import Dict, Optional, Sequence
 
@@ -21,6 +27,7 @@ from smtl_tf import envs
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
+from smtl_tf import seeding
 from smtl_tf.model_trainer import check_finite
 from smtl_tf.smtl import check_plan, check_compatible, test_tasks
 
@@ -31,16 +38,19 @@ class MAMLRun:
   """Learner, samplers, RNG and checkpoints of one MAML run."""
 
   def __init__(self, run_dir: str, family: str, test_family: str, seed: int, meta_batch: int,
-               n_episodes: int, n_test_tasks: int, test_envs_per_task: int, horizon: int,
-               train_dynamics: str, test_dynamics: str, keep_xy: bool, gamma: float):
+               train_budget: int, n_test_tasks: int, adapt_budget: int, eval_episodes: int,
+               horizon: int, train_dynamics: str, test_dynamics: str, keep_xy: bool,
+               observation: str, gamma: float):
     check_compatible(family, test_family)
     self.run_dir, self.gamma = run_dir, gamma
-    self.rng = np.random.default_rng(seed)
-    self.train_sampler = MultiTaskSampler(family, meta_batch, n_episodes, seed=seed,
-                                          horizon=horizon, dynamics=train_dynamics, keep_xy=keep_xy)
+    self.rng = seeding.numpy_stream(seed, 'train_tasks')
+    env_kwargs = {'horizon': horizon, 'keep_xy': keep_xy, 'observation': observation}
+    self.train_sampler = MultiTaskSampler(family, meta_batch, slots_for(train_budget, horizon),
+                                          seed=seed, stream=('train_env',),
+                                          dynamics=train_dynamics, **env_kwargs)
     self.test_sampler = MultiTaskSampler(
-        test_family, n_test_tasks, test_envs_per_task, seed=seed + 100_000,
-        horizon=horizon, dynamics=test_dynamics, keep_xy=keep_xy, allow_out_of_range=True)
+        test_family, n_test_tasks, max(slots_for(adapt_budget, horizon), eval_episodes),
+        seed=seed, stream=('test_env',), dynamics=test_dynamics, allow_out_of_range=True, **env_kwargs)
     sampler = self.train_sampler
     self.learner = MAMLLearner(sampler.obs_dim, sampler.act_dim, seed)
     self.checkpoint = run_dir_lib.RunCheckpoint(run_dir, learner=self.learner)
@@ -48,12 +58,21 @@ class MAMLRun:
     self._process = tf.function(lambda batch: advantages_lib.process(batch, self.gamma))
 
   def process(self, batch: Dict[str, np.ndarray]) -> Dict[str, tf.Tensor]:
-    return self._process({key: tf.constant(batch[key])
-                          for key in ('obs', 'actions', 'rewards', 'mask')})
+    return self._process({key: tf.constant(batch[key]) for key in
+                          ('obs', 'actions', 'rewards', 'mask', 'time_steps', 'episode_end')})
 
-  def collect(self, sampler: MultiTaskSampler, params, n_episodes: int, purpose: str):
-    return sampler.collect(lambda obs: self.learner.act(params, tf.constant(obs)).numpy(),
-                           n_episodes, purpose)
+  def act_fn(self, params):
+    """Sampling function of MultiTaskSampler for per-task params: obs [T, W, d] -> [T, W, a]."""
+    return lambda obs: self.learner.act(params, tf.constant(obs)).numpy()
+
+  def collect(self, sampler: MultiTaskSampler, params, budget: int, purpose: str):
+    """Whole episodes until every task has `budget` samples (MultiTaskSampler.collect)."""
+    return sampler.collect(self.act_fn(params), budget, purpose)
+
+  def mean_returns(self, params, n_episodes: int) -> np.ndarray:
+    """Mean return [T] of n_episodes fresh episodes per test task (evaluation samples)."""
+    return self.test_sampler.episode_returns(self.act_fn(params), n_episodes,
+                                             'evaluate').mean(axis=1)
 
   def save(self, progress: Dict, fast_params=None) -> None:
     arrays = {} if fast_params is None else {
@@ -71,14 +90,19 @@ class MAMLRun:
     return progress, fast
 
 
+def slots_for(budget: int, horizon: int) -> int:
+  """Slots per task that let a budget's episodes all run at once: ceil(budget / horizon)."""
+  return -(-budget // horizon)
+
+
 @gin.configurable
 def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = None,
              train_dynamics: str = 'default', test_dynamics: str = 'default',
              n_iterations: int = 500, meta_batch: int = 40, n_episodes: int = 20,
-             n_adapt: int = 3, adapt_episodes: Optional[int] = None,
+             n_adapt: int = 3, adapt_budget: Optional[int] = None,
              test_learning_rates: Sequence[float] = (0.1, 0.05),
              eval_episodes: int = 20, horizon: int = 200, gamma: float = 0.99,
-             keep_xy: bool = True, experiment: str = '') -> Dict:
+             keep_xy: bool = True, observation: str = 'slbo', experiment: str = '') -> Dict:
   """Meta-trains MAML-TRPO, evaluates it on the fixed test tasks and writes results.json.
 
   Args:
@@ -88,26 +112,35 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
     train_dynamics, test_dynamics, keep_xy: passed to the environments.
     n_iterations: meta-iterations (paper 500).
     meta_batch: tasks per meta-iteration (40).
-    n_episodes: episodes per task for each inner step and each test-time step (20; 40 for Ant
-      forward/backward and Humanoid).
+    n_episodes: meta-training sample budget per task for the pre-update and for the
+      post-update batch, in episodes: n_episodes * horizon samples (maml_rl's fast_batch_size:
+      20; 40 for Ant forward/backward and Humanoid).
     n_adapt: test-time policy-gradient steps (3).
-    adapt_episodes: episodes per task for each test-time step (default n_episodes; 20 x 200 =
-      4,000 samples, as SMTL's adaptation stages).
+    adapt_budget: real samples per task for each test-time step, collected in whole episodes
+      (default n_episodes * horizon). The experiment files set SMTL's run_smtl.n_collect (4,000
+      HalfCheetah, 8,000 Ant and Humanoid), so both adapt on the same real data per step.
     test_learning_rates: step sizes of the test-time steps; the last one repeats (0.1, then 0.05).
     eval_episodes: fresh episodes per return measurement (not adaptation samples).
     horizon: episode length (200).
     gamma: discount (0.99).
+    observation: observation layout of the environments ('slbo', or 'rllab': maml_rl's).
     experiment: experiment name written into results.json.
   """
   test_family = test_family or family
-  adapt_episodes = adapt_episodes or n_episodes
+  train_budget = n_episodes * horizon
+  adapt_budget = adapt_budget or train_budget
+  for name, value in (('n_episodes', n_episodes), ('adapt_budget', adapt_budget),
+                      ('eval_episodes', eval_episodes), ('horizon', horizon)):
+    if value < 1:
+      raise ValueError(f'run_maml.{name} = {value}; it must be >= 1.')
   evaluation_tasks = test_tasks(test_family)
-  run = MAMLRun(run_dir, family, test_family, seed, meta_batch, n_episodes, len(evaluation_tasks),
-                max(adapt_episodes, eval_episodes), horizon, train_dynamics, test_dynamics, keep_xy, gamma)
+  run = MAMLRun(run_dir, family, test_family, seed, meta_batch, train_budget,
+                len(evaluation_tasks), adapt_budget, eval_episodes, horizon, train_dynamics,
+                test_dynamics, keep_xy, observation, gamma)
   run_dir_lib.save_operative_config(run_dir)
   plan = {'family': family, 'test_family': test_family, 'n_iterations': n_iterations,
           'meta_batch': meta_batch, 'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt,
-          'adapt_episodes': adapt_episodes}
+          'train_budget': train_budget, 'adapt_budget': adapt_budget, 'observation': observation}
   progress, fast = run.restore()
   if progress is None:
     progress = {'phase': 'train', 'next_iteration': 0, 'next_stage': 0, 'train_log': [],
@@ -115,12 +148,12 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
   else:
     check_plan(run.checkpoint.directory, progress.get('plan'), plan)
   if progress['phase'] == 'train':
-    meta_train(run, progress, family, n_iterations, meta_batch, n_episodes)
+    meta_train(run, progress, family, n_iterations, meta_batch, train_budget)
     progress['train_wall_seconds'] = run.checkpoint.wall_seconds()
     progress['phase'] = 'adapt'
     run.save(progress)
   if progress['phase'] == 'adapt':
-    evaluate(run, progress, fast, evaluation_tasks, n_adapt, test_learning_rates, adapt_episodes,
+    evaluate(run, progress, fast, evaluation_tasks, n_adapt, test_learning_rates, adapt_budget,
              eval_episodes)
     progress['phase'] = 'done'
     run.save(progress)
@@ -139,7 +172,7 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
 
 
 def meta_train(run: MAMLRun, progress: Dict, family: str, n_iterations: int, meta_batch: int,
-               n_episodes: int) -> None:
+               budget: int) -> None:
   """Meta-iterations from progress['next_iteration'] on; checkpoints after each."""
   sampler, learner = run.train_sampler, run.learner
   meter = run_dir_lib.Progress(run.run_dir, n_iterations, progress['next_iteration'])
@@ -147,13 +180,13 @@ def meta_train(run: MAMLRun, progress: Dict, family: str, n_iterations: int, met
   for iteration in range(progress['next_iteration'], n_iterations):
     sampler.set_tasks(spec.sample(run.rng, meta_batch))
     theta = learner.shared_params(meta_batch)
-    pre = run.collect(sampler, theta, n_episodes, 'train')
+    pre = run.collect(sampler, theta, budget, 'train')
     pre_data = run.process(pre)
     fast = learner.adapted_params(theta, pre_data, tf.constant(learner.inner_lr))
-    post = run.collect(sampler, fast, n_episodes, 'train')
+    post = run.collect(sampler, fast, budget, 'train')
     stats = check_finite(learner.meta_update(pre_data, run.process(post)), 'The MAML meta-update')
-    entry = {'iteration': iteration + 1, 'pre_update_return': float(pre['returns'].mean()),
-             'post_update_return': float(post['returns'].mean()),
+    entry = {'iteration': iteration + 1, 'pre_update_return': float(pre['mean_return'].mean()),
+             'post_update_return': float(post['mean_return'].mean()),
              'real_samples': sampler.steps['train'], **stats}
     progress['train_log'].append(entry)
     progress['next_iteration'] = iteration + 1
@@ -166,8 +199,12 @@ def meta_train(run: MAMLRun, progress: Dict, family: str, n_iterations: int, met
 
 
 def evaluate(run: MAMLRun, progress: Dict, fast, tasks: np.ndarray, n_adapt: int,
-             learning_rates: Sequence[float], n_episodes: int, eval_episodes: int) -> None:
-  """Returns after 0..n_adapt test-time steps on all test tasks at once; checkpoints per step."""
+             learning_rates: Sequence[float], budget: int, eval_episodes: int) -> None:
+  """Returns after 0..n_adapt test-time steps on all test tasks at once; checkpoints per step.
+
+  progress['adapt_used'] holds each task's cumulative adaptation samples including the batch
+  of the step just taken, saved with the fast weights, so a resumed run counts it.
+  """
   sampler, learner = run.test_sampler, run.learner
   sampler.set_tasks(tasks)
   meter = run_dir_lib.Progress(run.run_dir, n_adapt + 1, progress['next_stage'])
@@ -175,20 +212,20 @@ def evaluate(run: MAMLRun, progress: Dict, fast, tasks: np.ndarray, n_adapt: int
     fast = learner.shared_params(len(tasks))
     progress['test_records'] = [{'task': task.tolist(), 'returns': [], 'adapt_samples': []}
                                 for task in tasks]
-    used = np.zeros(len(tasks), np.int64)
-  else:
-    used = np.array([record['adapt_samples'][-1] for record in progress['test_records']])
+    progress['adapt_used'] = [0] * len(tasks)
+  used = np.array(progress['adapt_used'], np.int64)
   for stage in range(progress['next_stage'], n_adapt + 1):
-    returns = run.collect(sampler, fast, eval_episodes, 'evaluate')['returns'].mean(axis=1)
+    returns = run.mean_returns(fast, eval_episodes)
     for record, value, count in zip(progress['test_records'], returns, used):
       record['returns'].append(float(value))
       record['adapt_samples'].append(int(count))
     meter.log(stage + 1, f'evaluate {len(tasks)} test tasks after {stage} adaptation steps',
               stage, {'eval/mean_return_all_tasks': float(returns.mean())})
     if stage < n_adapt:
-      batch = run.collect(sampler, fast, n_episodes, 'adapt')
-      used = used + batch['mask'].sum(axis=(1, 2)).astype(np.int64)
+      batch = run.collect(sampler, fast, budget, 'adapt')
+      used = used + batch['samples']
       lr = learning_rates[min(stage, len(learning_rates) - 1)]
       fast = learner.adapted_params(fast, run.process(batch), tf.constant(lr))
+    progress['adapt_used'] = used.tolist()
     progress['next_stage'] = stage + 1
     run.save(progress, fast)

@@ -3,9 +3,12 @@
 Inner step, per task t (all policy parameters, log-std included):
   theta'_t = theta - alpha * grad_theta L_t(theta),  L_t = -mean_(s,a) [log pi_theta(a|s) A_t]
 on the task's pre-update episodes. Meta-update: TRPO on theta for the post-update
-surrogate  mean_t mean [pi_theta'_t(a|s) / pi_old'_t(a|s) A_t]  under the constraint
-mean_t KL(pi_old'_t || pi_theta'_t) <= max_kl, both on post-update episodes, with every
-derivative taken through the inner step.
+surrogate  mean_t mean_(s,a in task t) [pi_theta'_t(a|s) / pi_old'_t(a|s) A_t]  under the
+constraint  mean_(t, s) KL(pi_old'_t(.|s) || pi_theta'_t(.|s)) <= max_kl, both on post-update
+episodes, with every derivative taken through the inner step. As in maml_rl's maml_npo.py,
+the surrogate averages per-task means (tf.reduce_mean over tasks of each task's mean) while
+the KL is pooled over every post-update sample of every task (tf.reduce_mean of the
+concatenated per-sample KLs), so tasks with more samples weigh more in the constraint.
 
 The KL's Hessian at the old parameters is exactly J^T F J, where J = d theta' / d theta
 and F the Fisher matrix of the post-update policies (the KL's gradient in theta'
@@ -19,11 +22,11 @@ Data dicts hold obs [T, N, d], actions [T, N, a], advantages and mask [T, N]
 from typing import Dict, List
 
 import gin
-import numpy as np
 import tensorflow as tf
 
 from maml_tf import functional_policy as fp
 from maml_tf.advantages import masked_mean
+from smtl_tf import seeding
 from smtl_tf.trpo import conjugate_gradient
 
 
@@ -33,7 +36,8 @@ class MAMLLearner(tf.Module):
 
   Args:
     obs_dim, act_dim: sizes.
-    seed: seeds the initial weights and the action sampler.
+    seed: the run's seed: the initial weights draw from stream (seed, 'init'), the action
+      sampler from (seed, 'policy_sampling') (smtl_tf.seeding).
     hidden_sizes: policy MLP (paper/maml_rl 100, 100, ReLU).
     init_std: initial action std.
     inner_lr: alpha of the inner policy-gradient step during meta-training (0.1).
@@ -48,10 +52,11 @@ class MAMLLearner(tf.Module):
                n_cg_iters: int = 10, cg_damping: float = 1e-5, backtrack_ratio: float = 0.8,
                n_backtracks: int = 15):
     super().__init__(name='maml_learner')
-    rng = np.random.default_rng(seed)
+    rng = seeding.numpy_stream(seed, 'init')
     self.params = [tf.Variable(value, name=f'theta_{i}') for i, value in
                    enumerate(fp.init_params(rng, obs_dim, act_dim, hidden_sizes, init_std))]
-    self.generator = tf.random.Generator.from_seed(int(rng.integers(2**31)))
+    self.generator = tf.random.Generator.from_state(
+        seeding.philox_state(seed, 'policy_sampling'), 'philox')
     self.inner_lr, self.max_kl, self.n_cg_iters = inner_lr, max_kl, n_cg_iters
     self.cg_damping, self.backtrack_ratio, self.n_backtracks = cg_damping, backtrack_ratio, n_backtracks
 
@@ -101,10 +106,14 @@ class MAMLLearner(tf.Module):
 
   @staticmethod
   def mean_kl(adapted: fp.Params, post: Dict[str, tf.Tensor], old_mean, old_log_std) -> tf.Tensor:
-    """mean_t mean KL(pi_old'_t || pi_adapted_t) on the post-update states."""
+    """KL(pi_old'_t || pi_adapted_t) averaged over all real post-update samples of all tasks.
+
+    sum_(t, i) mask[t, i] KL[t, i] / sum_(t, i) mask[t, i] (maml_npo: reduce_mean(concat(kls))).
+    """
     mean, log_std = fp.mean_and_log_std(adapted, post['obs'])
     kl = fp.gaussian_kl(old_mean, old_log_std, mean, log_std)
-    return tf.reduce_mean(masked_mean(kl, post['mask']))
+    mask = post['mask']
+    return tf.reduce_sum(kl * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
   def meta_gradient(self, theta, pre, post, old_log_prob) -> tf.Tensor:
     """d surrogate / d theta through the inner step, flat [P]."""

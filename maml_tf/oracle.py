@@ -62,9 +62,16 @@ class TaskAppendedEnv:
 
 
 def oracle_runner(family: str, n_envs: int, seed: int, show_task: bool = True,
-                  **env_kwargs) -> RealRunner:
-  """A RealRunner whose environments draw a task per episode and append it to the observation."""
-  runner = RealRunner(family, n_envs, seed=seed, **env_kwargs)
+                  observation: str = 'slbo', **env_kwargs) -> RealRunner:
+  """A RealRunner whose environments draw a task per episode and append it to the observation.
+
+  Args:
+    family, n_envs, seed: as RealRunner.
+    show_task: append the task to the observation (False: the task-blind ablation).
+    observation: observation layout of the environments ('slbo' or 'rllab').
+    **env_kwargs: further RealRunner arguments (stream, dynamics, keep_xy, allow_out_of_range).
+  """
+  runner = RealRunner(family, n_envs, seed=seed, observation=observation, **env_kwargs)
   runner.env = TaskAppendedEnv(runner.env, show_task)
   return runner
 
@@ -73,8 +80,8 @@ def oracle_runner(family: str, n_envs: int, seed: int, show_task: bool = True,
 def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] = None,
                train_dynamics: str = 'default', test_dynamics: str = 'default',
                n_iterations: int = 500, n_envs: int = 20, eval_episodes: int = 20,
-               checkpoint_every: int = 10, keep_xy: bool = True, show_task: bool = True,
-               experiment: str = '') -> Dict:
+               checkpoint_every: int = 10, keep_xy: bool = True, observation: str = 'slbo',
+               show_task: bool = True, experiment: str = '') -> Dict:
   """Trains the oracle with TRPO (RealTRPOAgent.n_trpo samples per update) and evaluates it.
 
   Args:
@@ -84,31 +91,34 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
     n_envs: environments stepped in lockstep (each episode on its own fresh task).
     eval_episodes: episodes per test task.
     checkpoint_every: iterations between checkpoints.
+    observation: observation layout of the environments ('slbo', or 'rllab': maml_rl's), before
+      the task is appended.
     show_task: False trains the task-blind ablation (same tasks, task not observed); use
       train_eval.algorithm = 'task_blind' (run_task_blind) so it gets its own run directory.
   """
   test_family = test_family or family
   check_compatible(family, test_family)
-  runner = oracle_runner(family, n_envs, seed, show_task, dynamics=train_dynamics,
-                         keep_xy=keep_xy)
-  test_runner = oracle_runner(test_family, n_envs, seed + 10_000, show_task,
-                              dynamics=test_dynamics, keep_xy=keep_xy, allow_out_of_range=True)
+  runner = oracle_runner(family, n_envs, seed, show_task, observation, stream=('train_env',),
+                         dynamics=train_dynamics, keep_xy=keep_xy)
+  test_runner = oracle_runner(test_family, n_envs, seed, show_task, observation,
+                              stream=('test_env',), dynamics=test_dynamics, keep_xy=keep_xy,
+                              allow_out_of_range=True)
   runners = {'train': runner, 'test': test_runner}
   agent = RealTRPOAgent(runner, seed)
   run_dir_lib.save_operative_config(run_dir)
   checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=agent)
   evaluation_tasks = test_tasks(test_family)
   plan = {'family': family, 'test_family': test_family, 'n_iterations': n_iterations,
-          'test_tasks': evaluation_tasks.tolist()}
+          'test_tasks': evaluation_tasks.tolist(), 'observation': observation}
   restored = checkpoint.restore()
   progress = {'next_iteration': 0, 'train_log': [], 'test_records': [], 'plan': plan}
   if restored:
     progress = restored[0]
     check_plan(checkpoint.directory, progress.get('plan'), plan)
-    run_state.restore(progress, agent.rng, runners)
+    run_state.restore(progress, agent.generators, runners)
 
   def save():
-    checkpoint.save({**progress, **run_state.capture(agent.rng, runners)}, {})
+    checkpoint.save({**progress, **run_state.capture(agent.generators, runners)}, {})
 
   meter = run_dir_lib.Progress(run_dir, n_iterations + len(evaluation_tasks),
                                progress['next_iteration'] + len(progress['test_records']))

@@ -51,7 +51,7 @@ def adapt_one(run_dir: str, task, n_adapt: int = 0, eval_episodes=None,
   run.test_runner.env.allow_out_of_range = allow_out_of_range
   episodes = eval_episodes or _bound('run_smtl.eval_episodes', 20)
   n_collect = _bound('run_smtl.n_collect', 4000)
-  run.restore_trained()
+  run.start_test_task(0)  # the trained state, with the streams of test task 0 (seeding.py)
   agent = run.agent
   agent.runner = run.test_runner
   agent.set_task(np.asarray(task, dtype=np.float64))

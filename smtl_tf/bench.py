@@ -119,7 +119,7 @@ def _phase_seconds(agent: SLBOAgent, pool: np.ndarray, repeats: int) -> Dict[str
       np.tile(np.arange(agent.n_trpo), (members, agent.trpo.vf_epochs, 1)), axis=2).astype(np.int32)
   seconds['trpo'] = _time(lambda: agent.trpo.update(
       flat['state'], flat['action'], advantages, advantages, permutations)['kl'].numpy(), repeats)
-  windows = agent.dataset.sample_windows(agent.rng, 100, agent.model_batch_size, agent.multi_step)
+  windows = agent.dataset.sample_windows(agent.generators['minibatches'], 100, agent.model_batch_size, agent.multi_step)
   windows = {k: np.repeat(v[:, None], members, axis=1) for k, v in windows.items()}
   seconds['adam'] = _time(lambda: agent.model_trainer.train(
       windows['states'], windows['actions'], windows['next_states'], windows['masks'])['loss'].numpy(),
@@ -153,7 +153,7 @@ def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   trpo_flops = agent.n_trpo * (53 * policy_flops + 16 * value_flops)
   adam_flops = 100 * agent.multi_step * agent.model_batch_size * 3 * model_flops
 
-  pool = runner.reset_states(agent.reset_pool_size)
+  pool = runner.reset_states(agent.reset_pool_size, agent.generators['reset_pool'])
   single = _phase_seconds(agent, pool, repeats)
   figures['virtual_rollout_samples_per_s'] = agent.n_trpo / single['rollout']
   figures['virtual_rollout_ratio'] = rollout_flops / single['rollout'] / flops_per_second

@@ -5,8 +5,6 @@ Run-length and placement are flags; every hyperparameter is a gin binding.
 import os
 
 import gin
-import numpy as np
-import tensorflow as tf
 from absl import app
 from absl import flags
 from absl import logging
@@ -49,8 +47,6 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
   if algorithm not in ALGORITHMS:
     raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
                      f'{sorted(ALGORITHMS)}.')
-  tf.random.set_seed(seed)
-  np.random.seed(seed)
   run_dir = run_dir_lib.run_directory(root_dir, experiment, label or algorithm, seed)
   logging.info('Run directory: %s', run_dir)
   if algorithm in SINGLE_TASK:

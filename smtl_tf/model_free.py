@@ -1,11 +1,12 @@
 """Model-free TRPO on the real environment (SLBO's 'MF' baseline; the oracle builds on it)."""
-from typing import Dict
+from typing import Dict, Sequence
 
 import gin
 import numpy as np
 import tensorflow as tf
 
 from smtl_tf import gae as gae_lib
+from smtl_tf import seeding
 from smtl_tf.model_trainer import check_finite
 from smtl_tf.normalizer import Normalizer
 from smtl_tf.policy import GaussianPolicy
@@ -22,22 +23,26 @@ class RealTRPOAgent(tf.Module):
 
   Args:
     runner: RealRunner of the task.
-    seed: seeds initialization and sampling.
+    seed: the run's seed; the agent draws from the streams (seed, *stream, name) of
+      smtl_tf.seeding: 'init' (weights and the policy's sampling key), 'value_minibatches'.
+    stream: the agent's name among the run's streams.
     n_trpo: real samples per update.
     gamma, gae_lambda: 0.99, 0.95.
   """
 
   def __init__(self, runner: RealRunner, seed: int, n_trpo: int = 4000, gamma: float = 0.99,
-               gae_lambda: float = 0.95):
+               gae_lambda: float = 0.95, stream: Sequence = ('agent',)):
     super().__init__(name='real_trpo_agent')
     env = runner.env
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     self.runner, self.n_trpo, self.gamma, self.gae_lambda = runner, n_trpo, gamma, gae_lambda
-    self.rng = np.random.default_rng(seed)
+    self.generators = {name: seeding.numpy_stream(seed, *stream, name)
+                       for name in ('init', 'value_minibatches')}
+    init = self.generators['init']
     self.state_normalizer = Normalizer(obs_dim, name='state')
-    self.policy = GaussianPolicy(obs_dim, act_dim, self.state_normalizer, self.rng,
-                                 int(self.rng.integers(2**31)))
-    self.value_fn = ValueFunction(obs_dim, self.state_normalizer, self.rng)
+    self.policy = GaussianPolicy(obs_dim, act_dim, self.state_normalizer, init,
+                                 int(init.integers(2**63)))
+    self.value_fn = ValueFunction(obs_dim, self.state_normalizer, init)
     self.trpo = TRPO(self.policy, self.value_fn)
 
   @tf.function
@@ -53,7 +58,8 @@ class RealTRPOAgent(tf.Module):
     self.state_normalizer.update(batch['state'].reshape(1, -1, batch['state'].shape[-1]))
     tensors = {key: tf.constant(value[None], tf.float32 if value.dtype != bool else tf.bool)
                for key, value in batch.items()}  # one member
-    permutations = np.stack([self.rng.permutation(self.n_trpo) for _ in range(self.trpo.vf_epochs)])
+    order = self.generators['value_minibatches']
+    permutations = np.stack([order.permutation(self.n_trpo) for _ in range(self.trpo.vf_epochs)])
     stats = self._update(tensors, permutations[None].astype(np.int32))
     values = check_finite({k: tf.cast(v, tf.float32) for k, v in stats.items()}, 'TRPO')
     values['collect_return'] = float(np.mean(returns)) if len(returns) else float('nan')

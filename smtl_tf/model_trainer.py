@@ -1,5 +1,5 @@
 """The k-step prediction loss (paper Eq. 4, as SLBO computes it) and its Adam trainer."""
-from typing import Callable, Dict
+from typing import Callable, Dict, Sequence
 
 import gin
 import numpy as np
@@ -7,7 +7,25 @@ import tensorflow as tf
 
 from smtl_tf.networks import per_member
 
-gin.external_configurable(tf.keras.optimizers.Adam, module='tf.keras.optimizers')
+TF1_ADAM_EPSILON = 1e-8  # tf.compat.v1.train.AdamOptimizer's default, which SLBO used
+
+
+def make_adam(learning_rate: float, epsilon: float,
+              variables: Sequence[tf.Variable]) -> tf.keras.optimizers.Adam:
+  """An Adam optimizer with its slots created for `variables` (built eagerly, so that
+  checkpoints and reset_adam see every state variable before the first step)."""
+  optimizer = tf.keras.optimizers.Adam(learning_rate, epsilon=epsilon)
+  optimizer.build(variables)
+  return optimizer
+
+
+def reset_adam(optimizer: tf.keras.optimizers.Adam) -> None:
+  """Puts an optimizer back in the state of a fresh one: step counter and moment
+  estimates zero. Its hyperparameters (the learning rate variable) are kept."""
+  learning_rate = optimizer.learning_rate
+  for variable in optimizer.variables:
+    if variable is not learning_rate:
+      variable.assign(tf.zeros(variable.shape, variable.dtype))
 
 
 def multi_step_loss(model_fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], diff_std: tf.Tensor,
@@ -61,18 +79,23 @@ class ModelTrainer(tf.Module):
     learning_rate: Adam learning rate (paper 1e-3).
     weight_decay: coefficient of sum(w^2)/2 over a member's parameters (SLBO 1e-5).
     max_grad_norm: a member's global-norm gradient clip (SLBO 2.0).
+    adam_epsilon: Adam's epsilon (TF1's default 1e-8, as SLBO; Keras's default is 1e-7).
     jit_compile: compile the block of Adam steps with XLA (measured ~1.5x faster on CPU).
   """
 
   def __init__(self, model, learning_rate: float = 1e-3, weight_decay: float = 1e-5,
-               max_grad_norm: float = 2.0, jit_compile: bool = True):
+               max_grad_norm: float = 2.0, adam_epsilon: float = TF1_ADAM_EPSILON,
+               jit_compile: bool = True):
     super().__init__(name='model_trainer')
     self.model = model
     self.weight_decay = weight_decay
     self.max_grad_norm = max_grad_norm
-    self.optimizer = tf.keras.optimizers.Adam(learning_rate)
-    self.optimizer.build(model.variables_to_train)
+    self.optimizer = make_adam(learning_rate, adam_epsilon, model.variables_to_train)
     self.train = tf.function(self._train, jit_compile=jit_compile)
+
+  def reset_optimizer(self) -> None:
+    """Fresh Adam moments and step counter (the model's weights are untouched)."""
+    reset_adam(self.optimizer)
 
   def loss(self, states, actions, next_states, masks) -> tf.Tensor:
     return multi_step_loss(self.model, self.model.normalizers.diff.std, states, actions,

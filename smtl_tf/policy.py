@@ -35,14 +35,14 @@ class GaussianPolicy(tf.Module):
     obs_dim, act_dim: sizes.
     state_normalizer: the shared state normalizer (its n_members sets M).
     rng: numpy generator for the initial weights.
-    seed: seed of the action-sampling generator.
+    sampler_key: Philox key of the action-sampling generator (counter starts at 0).
     hidden_sizes: paper 32, 32.
     activation: 'tanh' (SLBO) or 'relu'.
     init_std: initial action std (log-std init log(init_std)).
   """
 
   def __init__(self, obs_dim: int, act_dim: int, state_normalizer: Normalizer,
-               rng: np.random.Generator, seed: int, hidden_sizes: Sequence[int] = (32, 32),
+               rng: np.random.Generator, sampler_key: int, hidden_sizes: Sequence[int] = (32, 32),
                activation: str = 'tanh', init_std: float = 1.0):
     super().__init__(name='policy')
     self.state_normalizer = state_normalizer
@@ -53,13 +53,13 @@ class GaussianPolicy(tf.Module):
     self.init_std = init_std
     self.log_std = tf.Variable(tf.fill([self.n_members, act_dim], float(np.log(init_std))),
                                name='log_std')
-    self.sampler = tf.random.Generator.from_seed(seed)
+    self.sampler = tf.random.Generator.from_state(_philox(sampler_key), 'philox')
 
-  def reinitialize(self, rng: np.random.Generator, seed: int) -> None:
+  def reinitialize(self, rng: np.random.Generator, sampler_key: int) -> None:
     """A fresh policy in place: new weights, initial log-std, reseeded sampler."""
     self.net.reinitialize(rng)
     self.log_std.assign(tf.fill(self.log_std.shape, float(np.log(self.init_std))))
-    self.sampler.reset_from_seed(seed)
+    self.sampler.reset(_philox(sampler_key))
 
   @property
   def mean_variables(self):
@@ -91,6 +91,12 @@ class GaussianPolicy(tf.Module):
   def numpy_sampler(self) -> 'NumpySampler':
     """The current policy as a numpy sampler for the real runner (see NumpySampler)."""
     return NumpySampler(self)
+
+
+def _philox(key: int) -> np.ndarray:
+  """A Philox state [3] int64: counter 0, the given 64-bit key (distinct keys: independent
+  streams, unlike from_seed's consecutive integer seeds)."""
+  return np.array([0, 0, key], np.uint64).view(np.int64)
 
 
 class NumpySampler:

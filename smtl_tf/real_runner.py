@@ -1,6 +1,6 @@
 """Real MuJoCo environments stepped in lockstep, with OU exploration noise and step counters."""
 import collections
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import gin
 import numpy as np
@@ -37,16 +37,18 @@ class RealRunner:
   Args:
     family: task family name.
     n_envs: environments stepped in lockstep.
-    seed: seeds environment resets (env i draws from default_rng(seed + i), as
-      TaskEnv.reset(seed=seed + i) does).
+    seed: the run's seed; environment i draws its resets from the stream
+      (seed, *stream, i) (smtl_tf.seeding).
     horizon: episode length (paper H = 200).
-    dynamics, keep_xy, allow_out_of_range: passed to VectorEnv.
+    stream: name of the environments' reset streams (distinct per runner of a run).
+    dynamics, keep_xy, allow_out_of_range, observation: passed to VectorEnv.
   """
 
   def __init__(self, family: str, n_envs: int, seed: int, horizon: int = 200,
-               dynamics: str = 'default', keep_xy: bool = True, allow_out_of_range: bool = False):
-    self.env = VectorEnv(family, n_envs, seed, dynamics=dynamics, keep_xy=keep_xy,
-                         allow_out_of_range=allow_out_of_range)
+               stream: Sequence = ('env',), dynamics: str = 'default', keep_xy: bool = True,
+               allow_out_of_range: bool = False, observation: str = 'slbo'):
+    self.env = VectorEnv(family, n_envs, seed, stream, dynamics=dynamics, keep_xy=keep_xy,
+                         allow_out_of_range=allow_out_of_range, observation=observation)
     self.n_envs = n_envs
     self.horizon = horizon
     self.steps: Dict[str, int] = collections.Counter()
@@ -65,9 +67,9 @@ class RealRunner:
   def set_task(self, task) -> None:
     self.env.set_task(task)
 
-  def reset_states(self, n: int) -> np.ndarray:
-    """n initial states [n, obs_dim] from environment 0's reset generator (no step taken)."""
-    return self.env.reset_states(n)
+  def reset_states(self, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n initial states [n, obs_dim] drawn with rng (no environment's state or stream changes)."""
+    return self.env.reset_states(n, rng)
 
   def collect(self, act_fn: Callable[[np.ndarray], np.ndarray], n_samples: int,
               noise: Optional[OUNoise], purpose: str) -> Tuple[Dict[str, np.ndarray], np.ndarray]:

@@ -3,26 +3,42 @@
 Together with the TF checkpoint of the agent (weights, optimizer and generator
 states) this makes a resumed run continue exactly as an uninterrupted one.
 """
-from typing import Dict
+from typing import Dict, Mapping, Union
 
 import numpy as np
 
 from smtl_tf.dataset import TransitionDataset
+from smtl_tf.run_dir import CheckpointError
 from smtl_tf.real_runner import RealRunner
 
 DATASET_PREFIX = 'dataset/'
+Generators = Union[np.random.Generator, Mapping[str, np.random.Generator]]
 
 
-def capture(rng: np.random.Generator, runners: Dict[str, RealRunner]) -> Dict:
-  """JSON-serializable RNG states and step counters."""
-  return {'rng_state': rng.bit_generator.state,
+def capture(generators: Generators, runners: Dict[str, RealRunner]) -> Dict:
+  """JSON-serializable RNG states (one generator, or named generators) and step counters."""
+  if isinstance(generators, np.random.Generator):
+    rng_record = {'rng_state': generators.bit_generator.state}
+  else:
+    rng_record = {'rng_states': {name: rng.bit_generator.state for name, rng in generators.items()}}
+  return {**rng_record,
           'runners': {name: {'steps': dict(runner.steps), 'env_rng_states': runner.rng_states()}
                       for name, runner in runners.items()}}
 
 
-def restore(record: Dict, rng: np.random.Generator, runners: Dict[str, RealRunner]) -> None:
-  """Inverse of capture()."""
-  rng.bit_generator.state = record['rng_state']
+def restore(record: Dict, generators: Generators, runners: Dict[str, RealRunner]) -> None:
+  """Inverse of capture(): generators' states are set in place."""
+  if isinstance(generators, np.random.Generator):
+    generators.bit_generator.state = record['rng_state']
+  else:
+    saved = record.get('rng_states', {})
+    missing = sorted(set(generators) - set(saved))
+    if missing:
+      raise CheckpointError(
+          f'The checkpoint holds no state for the random streams {missing}: it was written by '
+          f'an older version of this code. Start the run again in a new --root_dir.')
+    for name, rng in generators.items():
+      rng.bit_generator.state = saved[name]
   for name, runner in runners.items():
     if name not in record['runners']:
       continue  # a runner added after this record was written (e.g. batched test tasks) starts fresh

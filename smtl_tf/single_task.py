@@ -4,7 +4,7 @@ Both write the shared run directory (operative config, TensorBoard, checkpoints,
 results.json with the learning curve against real samples) and resume from
 their last checkpoint when re-run with the same command.
 """
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import gin
 import numpy as np
@@ -37,7 +37,8 @@ def _progress_record(next_unit: int, rng, runner, curve: List[Dict]) -> Dict:
 @gin.configurable
 def run_slbo(run_dir: str, family: str, task, seed: int, n_stages: int = 100,
              n_collect: int = 4000, n_inner: int = 20, n_envs: int = 20,
-             eval_episodes: int = 10, dynamics: str = 'default', keep_xy: bool = True) -> Dict:
+             eval_episodes: int = 10, dynamics: str = 'default', keep_xy: bool = True,
+             entropy_off_stage: Optional[int] = 50) -> Dict:
   """SLBO on one task: per stage, collect n_collect noisy real samples, then VirtualTraining(n_inner).
 
   Args:
@@ -50,35 +51,41 @@ def run_slbo(run_dir: str, family: str, task, seed: int, n_stages: int = 100,
     n_envs: real environments stepped in lockstep.
     eval_episodes: fresh real episodes per evaluation (not counted as training samples).
     dynamics, keep_xy: passed to the environments.
+    entropy_off_stage: from this (0-based) stage on, TRPO's entropy coefficient is 0, as in
+      SLBO's main.py (stage 50); None keeps the bonus throughout.
 
   Returns:
     The results record written to results.json.
   """
-  runner = RealRunner(family, n_envs, seed=seed, dynamics=dynamics, keep_xy=keep_xy)
+  runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',), dynamics=dynamics,
+                      keep_xy=keep_xy)
   agent = SLBOAgent(runner, seed)
   agent.set_task(task)
   run_dir_lib.save_operative_config(run_dir)
   checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=agent)
-  start, curve = _restore(checkpoint, agent.rng, runner, agent.dataset)
+  start, curve = _restore(checkpoint, agent.generators, runner, agent.dataset)
   progress = run_dir_lib.Progress(run_dir, n_stages, start)
   if start == 0:
     initial = agent.evaluate(eval_episodes)
     curve.append({'stage': 0, 'real_samples': 0, 'real_return': initial})
     progress.log(0, 'initial policy', 0, {'eval/real_return': initial})
   for stage in range(start, n_stages):
+    if entropy_off_stage is not None and stage >= entropy_off_stage:
+      agent.trpo.ent_coef.assign(0.0)
     collect_returns = agent.collect(n_collect)
     stats = agent.virtual_training(n_inner)
     real_return = agent.evaluate(eval_episodes)
     samples = runner.steps['collect']
     point = {'stage': stage + 1, 'real_samples': samples, 'real_return': real_return,
-             'collect_return': float(np.mean(collect_returns)), **stats}
+             'collect_return': float(np.mean(collect_returns)),
+             'ent_coef': float(agent.trpo.ent_coef.numpy()), **stats}
     curve.append(point)
     progress.log(stage + 1, f'SLBO stage {stage + 1}', samples, {
         'eval/real_return': real_return, 'train/virtual_return': stats['virtual_return'],
         'train/collect_return': point['collect_return'], 'train/model_loss': stats['model_loss'],
         'train/policy_kl': stats['kl'], 'train/policy_entropy': stats['entropy'],
         'train/real_samples': samples, 'train/eval_samples': runner.steps['evaluate']})
-    checkpoint.save(_progress_record(stage + 1, agent.rng, runner, curve),
+    checkpoint.save(_progress_record(stage + 1, agent.generators, runner, curve),
                     run_state.dataset_arrays(agent.dataset))
   return _write_results(run_dir, 'slbo', family, task, seed, runner, curve)
 
@@ -94,12 +101,13 @@ def run_trpo(run_dir: str, family: str, task, seed: int, n_iterations: int = 500
     n_iterations: TRPO updates (each on RealTRPOAgent.n_trpo real samples).
     eval_every: evaluate every this many iterations.
   """
-  runner = RealRunner(family, n_envs, seed=seed, dynamics=dynamics, keep_xy=keep_xy)
+  runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',), dynamics=dynamics,
+                      keep_xy=keep_xy)
   runner.set_task(task)
   agent = RealTRPOAgent(runner, seed)
   run_dir_lib.save_operative_config(run_dir)
   checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=agent)
-  start, curve = _restore(checkpoint, agent.rng, runner)
+  start, curve = _restore(checkpoint, agent.generators, runner)
   progress = run_dir_lib.Progress(run_dir, n_iterations, start)
   if start == 0:
     initial = agent.evaluate(eval_episodes)
@@ -115,7 +123,7 @@ def run_trpo(run_dir: str, family: str, task, seed: int, n_iterations: int = 500
       curve.append({'iteration': iteration + 1, 'real_samples': samples, 'real_return': real_return,
                     'collect_return': stats['collect_return']})
       scalars['eval/real_return'] = real_return
-      checkpoint.save(_progress_record(iteration + 1, agent.rng, runner, curve), {})
+      checkpoint.save(_progress_record(iteration + 1, agent.generators, runner, curve), {})
     progress.log(iteration + 1, f'TRPO iteration {iteration + 1}', samples, scalars)
   return _write_results(run_dir, 'trpo', family, task, seed, runner, curve)
 

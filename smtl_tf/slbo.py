@@ -8,13 +8,14 @@ function) and the per-task policy, and exposes the phases:
   evaluate         fresh real episodes without noise (counted separately);
   rate             a task's difficulty for active task selection (smtl_tf/active.py).
 """
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import gin
 import numpy as np
 import tensorflow as tf
 
 from smtl_tf import gae as gae_lib
+from smtl_tf import seeding
 from smtl_tf.dataset import MemberDatasets, TransitionDataset
 from smtl_tf.dynamics_model import DynamicsModel
 from smtl_tf.model_trainer import ModelTrainer, check_finite
@@ -26,13 +27,25 @@ from smtl_tf.value_function import ValueFunction
 from smtl_tf.virtual_env import VirtualEnv, episode_returns
 
 
+# The numpy streams a test task's adaptation restarts (SLBOAgent.reseed).
+RESEEDED_STREAMS = ('policy', 'minibatches', 'reset_pool', 'virtual_resets', 'value_minibatches',
+                    'ou_noise')
+
+
 @gin.configurable
 class SLBOAgent(tf.Module):
   """Model, dataset, policy and their trainers for model-based policy optimization.
 
   Args:
     runner: RealRunner of the task's family (its env gives the reward function).
-    seed: seeds initialization, sampling and virtual rollouts.
+    seed: the run's seed; with `stream` it names every random stream the agent draws from
+      (smtl_tf.seeding): 'init' (model and value-function weights), 'policy' (each new
+      policy's weights and its action-sampling key), 'minibatches' (model training
+      windows), 'reset_pool' (the real reset states virtual rollouts may start from, drawn
+      as the real environments draw theirs), 'virtual_resets' (which of them start rollouts),
+      'value_minibatches' (value-fit order), 'ou_noise', 'shadow_init', and TensorFlow's
+      'virtual_env' / 'shadow_env' generators (virtual resets after early terminations).
+    stream: the agent's name among the run's streams (e.g. ('agent',), ('members',)).
     n_model: Adam steps per inner iteration (paper n_model = 100).
     n_policy: TRPO updates per inner iteration (paper n_policy = 40).
     n_trpo: virtual samples per TRPO update (4000 HalfCheetah, 8000 Ant/Humanoid).
@@ -51,9 +64,13 @@ class SLBOAgent(tf.Module):
   def __init__(self, runner: RealRunner, seed: int, n_model: int = 100, n_policy: int = 40,
                n_trpo: int = 4000, model_batch_size: int = 128, multi_step: int = 2,
                gamma: float = 0.99, gae_lambda: float = 0.95, reset_pool_size: int = 1000,
-               dataset_capacity: int = 1_000_000, n_shadow_models: int = 0, n_members: int = 1):
+               dataset_capacity: int = 1_000_000, n_shadow_models: int = 0, n_members: int = 1,
+               stream: Sequence = ('agent',)):
     super().__init__(name='slbo_agent')
     env = runner.env
+    if env.reward_fn is None:
+      raise ValueError('SLBO needs the reward on its own observations (the model predicts them): '
+                       "use the 'slbo' observation layout, not the 'rllab' one.")
     self.runner = runner
     self.obs_dim = env.observation_space.shape[0]
     self.act_dim = env.action_space.shape[0]
@@ -64,35 +81,51 @@ class SLBOAgent(tf.Module):
     self.model_batch_size, self.multi_step = model_batch_size, multi_step
     self.gamma, self.gae_lambda = gamma, gae_lambda
     self.reset_pool_size = reset_pool_size
-    self.seed = seed
-    self.rng = np.random.default_rng(seed)
+    self.seed, self.stream = seed, tuple(stream)
+    self.generators = {name: seeding.numpy_stream(seed, *self.stream, name)
+                       for name in (*RESEEDED_STREAMS, 'init', 'shadow_init')}
     self.n_members = n_members
     self.normalizers = Normalizers(self.obs_dim, self.act_dim, n_members)
-    self.model = DynamicsModel(self.obs_dim, self.act_dim, self.normalizers, self.rng)
+    init = self.generators['init']
+    self.model = DynamicsModel(self.obs_dim, self.act_dim, self.normalizers, init)
     self.model_trainer = ModelTrainer(self.model)
-    self.value_fn = ValueFunction(self.obs_dim, self.normalizers.state, self.rng)
+    self.value_fn = ValueFunction(self.obs_dim, self.normalizers.state, init)
     self.dataset = TransitionDataset(self.obs_dim, self.act_dim, dataset_capacity)
-    self.noise = OUNoise((runner.n_envs, self.act_dim), self.rng)
+    self.noise = OUNoise((runner.n_envs, self.act_dim), self.generators['ou_noise'])
     self.task = tf.Variable(tf.zeros([n_members, env.family.task_dim]), trainable=False, name='task')
     self.new_policy()
-    self.virtual_env = VirtualEnv(self.model, self.policy, env.reward_fn, seed=seed + 1,
+    self.virtual_env = VirtualEnv(self.model, self.policy, env.reward_fn,
+                                  seeding.philox_state(seed, *self.stream, 'virtual_env'),
                                   horizon=self.horizon)
-    shadow_rng = np.random.default_rng([seed, 1])   # leaves self.rng's stream as without them
-    self.shadow_models = [DynamicsModel(self.obs_dim, self.act_dim, self.normalizers, shadow_rng)
-                          for _ in range(n_shadow_models)]
+    self.shadow_models = [
+        DynamicsModel(self.obs_dim, self.act_dim, self.normalizers, self.generators['shadow_init'])
+        for _ in range(n_shadow_models)]
     self.shadow_trainers = [ModelTrainer(model) for model in self.shadow_models]
-    self.shadow_envs = [VirtualEnv(model, self.policy, env.reward_fn, seed=seed + 2 + i,
+    self.shadow_envs = [VirtualEnv(model, self.policy, env.reward_fn,
+                                   seeding.philox_state(seed, *self.stream, 'shadow_env', i),
                                    horizon=self.horizon)
                         for i, model in enumerate(self.shadow_models)]
 
+  def reseed(self, *path) -> None:
+    """Every stream that adaptation draws from restarts as stream (seed, *path, name): a test
+    task's adaptation then depends only on the trained state and path (e.g. ('test_task', j)),
+    not on the tasks adapted before it. Weight-initialization streams are left alone."""
+    for name in RESEEDED_STREAMS:
+      self.generators[name] = seeding.numpy_stream(self.seed, *path, name)
+    self.noise.rng = self.generators['ou_noise']
+    self.virtual_env.rng.reset(seeding.philox_state(self.seed, *path, 'virtual_env'))
+    for i, env in enumerate(self.shadow_envs):
+      env.rng.reset(seeding.philox_state(self.seed, *path, 'shadow_env', i))
+
   def new_policy(self) -> None:
     """A freshly initialized policy (Algorithm 1, line 4); TRPO keeps no policy state."""
-    policy_seed = int(self.rng.integers(2**31))
+    rng = self.generators['policy']
+    sampler_key = int(rng.integers(2**63))
     if hasattr(self, 'policy'):
-      self.policy.reinitialize(self.rng, policy_seed)
+      self.policy.reinitialize(rng, sampler_key)
       return
-    self.policy = GaussianPolicy(self.obs_dim, self.act_dim, self.normalizers.state, self.rng,
-                                 policy_seed)
+    self.policy = GaussianPolicy(self.obs_dim, self.act_dim, self.normalizers.state, rng,
+                                 sampler_key)
     self.trpo = TRPO(self.policy, self.value_fn)
 
   def set_task(self, task) -> None:
@@ -107,18 +140,19 @@ class SLBOAgent(tf.Module):
     self.task.assign(self.runner.env.tasks[::self.runner.n_envs // self.n_members].astype(np.float32))
 
   def load_members(self, trained: 'SLBOAgent', own_capacity: int) -> None:
-    """Every member starts from the single-task agent's trained state: normalizers, model,
-    value function and optimizer states are copied M times; each member gets its own dataset
-    (trained.dataset, then its own data, see MemberDatasets). The policies are left alone."""
+    """Every member starts from the single-task agent's trained state: normalizers, model and
+    value function are copied M times, the model's and value fit's Adam states start fresh
+    (as SMTLRun.restore_trained); each member gets its own dataset (trained.dataset, then its
+    own data, see MemberDatasets). The policies are left alone."""
     pairs = [(self.normalizers, trained.normalizers), (self.model, trained.model),
              (self.value_fn, trained.value_fn)]
     targets = [v for module, _ in pairs for v in module.variables]
     sources = [v for _, module in pairs for v in module.variables]
-    targets += [*self.model_trainer.optimizer.variables, *self.trpo.vf_optimizer.variables]
-    sources += [*trained.model_trainer.optimizer.variables, *trained.trpo.vf_optimizer.variables]
     for target, source in zip(targets, sources, strict=True):
       value = source.numpy()
       target.assign(np.repeat(value, self.n_members, axis=0) if value.ndim else value)
+    self.model_trainer.reset_optimizer()
+    self.trpo.reset_value_fit_optimizer()
     self.dataset = MemberDatasets(trained.dataset, self.n_members, own_capacity)
 
   def collect(self, n_samples: int, purpose: str = 'collect') -> np.ndarray:
@@ -142,7 +176,8 @@ class SLBOAgent(tf.Module):
   def train_model(self, n_steps: int, trainer: Optional[ModelTrainer] = None) -> Dict[str, float]:
     """n_steps Adam steps of the k-step loss for the main model (or the given trainer's)."""
     trainer = trainer or self.model_trainer
-    windows = self.dataset.sample_windows(self.rng, n_steps, self.model_batch_size, self.multi_step)
+    windows = self.dataset.sample_windows(self.generators['minibatches'], n_steps,
+                                          self.model_batch_size, self.multi_step)
     if self.n_members == 1:
       windows = {key: value[:, None] for key, value in windows.items()}
     stats = trainer.train(windows['states'], windows['actions'], windows['next_states'],
@@ -157,8 +192,8 @@ class SLBOAgent(tf.Module):
   def virtual_return(self, virtual_env: Optional[VirtualEnv] = None) -> float:
     """Mean return of n_trpo / horizon episodes of the policy on a model (no real step)."""
     virtual_env = virtual_env or self.virtual_env
-    pool = self.runner.reset_states(self.reset_pool_size)
-    initial = pool[self.rng.integers(0, len(pool), self.n_trpo // self.horizon)]
+    pool = self.runner.reset_states(self.reset_pool_size, self.generators['reset_pool'])
+    initial = pool[self.generators['virtual_resets'].integers(0, len(pool), self.n_trpo // self.horizon)]
     batch = virtual_env.rollout(initial[None], pool[None], self.task)
     returns = episode_returns(batch['reward'][0].numpy(), batch['done'][0].numpy(),
                               batch['timeout'][0].numpy())
@@ -198,12 +233,12 @@ class SLBOAgent(tf.Module):
     """n_updates virtual rollouts + TRPO updates of every member; the last stats (arrays [M]
     when M > 1). All members start from one pool of real reset states."""
     n_envs, members = self.n_trpo // self.horizon, self.n_members
-    pool = self.runner.reset_states(self.reset_pool_size)
+    pool = self.runner.reset_states(self.reset_pool_size, self.generators['reset_pool'])
     pools = np.broadcast_to(pool, (members, *pool.shape))
     stats, outcome = {}, None
     for _ in range(n_updates):
-      initial = pool[self.rng.integers(0, len(pool), (members, n_envs))]
-      permutations = self.rng.permuted(
+      initial = pool[self.generators['virtual_resets'].integers(0, len(pool), (members, n_envs))]
+      permutations = self.generators['value_minibatches'].permuted(
           np.tile(np.arange(self.n_trpo), (members, self.trpo.vf_epochs, 1)), axis=2)
       stats, *outcome = self._virtual_policy_iteration(initial, pools, permutations.astype(np.int32))
     values = check_finite({k: tf.cast(v, tf.float32) for k, v in stats.items()}, 'TRPO on the model')

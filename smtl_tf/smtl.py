@@ -22,6 +22,7 @@ from smtl_tf.active import TaskSelector
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
+from smtl_tf import seeding
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.slbo import SLBOAgent
 
@@ -50,46 +51,74 @@ class SMTLRun:
   def __init__(self, run_dir: str, family: str, test_family: str, seed: int, n_envs: int,
                train_dynamics: str, test_dynamics: str, keep_xy: bool, test_batch: int = 1):
     check_compatible(family, test_family)
-    self.run_dir = run_dir
-    self.train_runner = RealRunner(family, n_envs, seed=seed, dynamics=train_dynamics,
-                                   keep_xy=keep_xy)
-    self.test_runner = RealRunner(test_family, n_envs, seed=seed + 10_000, dynamics=test_dynamics,
-                                  keep_xy=keep_xy)
+    self.run_dir, self.seed = run_dir, seed
+    self.train_runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',),
+                                   dynamics=train_dynamics, keep_xy=keep_xy)
+    self.test_runner = RealRunner(test_family, n_envs, seed=seed, stream=('test_env',),
+                                  dynamics=test_dynamics, keep_xy=keep_xy)
     self.agent = SLBOAgent(self.train_runner, seed)
     self.checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=self.agent)
     self.trained = run_dir_lib.RunCheckpoint(run_dir, name=TRAINED, agent=self.agent)
     self.runners = {'train': self.train_runner, 'test': self.test_runner}
     self.members = None
     if test_batch > 1:  # test tasks adapted test_batch at a time as one computation
-      batch_runner = RealRunner(test_family, n_envs * test_batch, seed=seed + 20_000,
-                                dynamics=test_dynamics, keep_xy=keep_xy)
-      self.members = SLBOAgent(batch_runner, seed + 1, n_shadow_models=0, n_members=test_batch)
+      batch_runner = RealRunner(test_family, n_envs * test_batch, seed=seed,
+                                stream=('test_batch_env',), dynamics=test_dynamics,
+                                keep_xy=keep_xy)
+      self.members = SLBOAgent(batch_runner, seed, n_shadow_models=0, n_members=test_batch,
+                               stream=('members',))
       self.runners['test_batch'] = batch_runner
+
+  @property
+  def generators(self) -> Dict[str, np.random.Generator]:
+    """Every numpy stream of the run's agents, by name (checkpointed with the run)."""
+    agents = {'agent': self.agent, 'members': self.members}
+    return {f'{prefix}/{name}': rng for prefix, agent in agents.items() if agent is not None
+            for name, rng in agent.generators.items()}
+
+  def start_test_task(self, index: int) -> None:
+    """Test task `index` adapts from the trained state with streams that depend only on
+    (seed, index): the agent's and the test environments' resets."""
+    self.restore_trained()
+    self.agent.reseed('test_task', index)
+    self.test_runner.env.reseed(self.seed, 'test_task', index, 'env')
+
+  def start_test_group(self, start: int, own_capacity: int) -> None:
+    """The batched members start from the trained state with streams that depend only on
+    (seed, index of the group's first test task)."""
+    self.restore_trained()
+    self.members.load_members(self.agent, own_capacity)
+    self.members.reseed('test_group', start)
+    self.members.runner.env.reseed(self.seed, 'test_group', start, 'env')
 
   def load(self, restored) -> Dict:
     """Applies a (progress, arrays) checkpoint to RNGs, counters and dataset; returns progress."""
     progress, arrays = restored
-    run_state.restore(progress, self.agent.rng, self.runners)
+    run_state.restore(progress, self.generators, self.runners)
     run_state.load_dataset(self.agent.dataset, arrays)
     return progress
 
   def save(self, checkpoint: run_dir_lib.RunCheckpoint, progress: Dict) -> None:
-    checkpoint.save({**progress, **run_state.capture(self.agent.rng, self.runners)},
+    checkpoint.save({**progress, **run_state.capture(self.generators, self.runners)},
                     run_state.dataset_arrays(self.agent.dataset))
 
   def restore_trained(self) -> None:
-    """Resets model, normalizers, value function and dataset to the end of training.
+    """Resets model, normalizers, value function and dataset to the end of training, with
+    fresh Adam states for the model and the value fit (the original's evaluation processes
+    loaded only the weights; their optimizers started from zero).
 
     Step counters and numpy/environment RNGs keep running; TF generator states come back
     with the checkpoint (the policy's is reseeded by new_policy()).
     """
-    current = run_state.capture(self.agent.rng, self.runners)
+    current = run_state.capture(self.generators, self.runners)
     restored = self.trained.restore()
     if restored is None:
       raise run_dir_lib.CheckpointError(
           f'No trained state in {self.trained.directory}: run training first.')
     self.load(restored)
-    run_state.restore(current, self.agent.rng, self.runners)
+    run_state.restore(current, self.generators, self.runners)
+    self.agent.model_trainer.reset_optimizer()
+    self.agent.trpo.reset_value_fit_optimizer()
 
 
 @gin.configurable
@@ -137,7 +166,8 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
                 test_batch)
   run_dir_lib.save_operative_config(run_dir)
   n_candidates = n_tasks * selector.max_candidates_per_task if selector.active else n_tasks
-  candidates = envs.get_family(family).sample(np.random.default_rng(seed), n_candidates)
+  candidates = envs.get_family(family).sample(seeding.numpy_stream(seed, 'train_tasks'),
+                                              n_candidates)
   restored = run.checkpoint.restore()
   plan = {'family': family, 'test_family': test_family, 'n_tasks': n_tasks,
           'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt}
@@ -281,7 +311,7 @@ def adapt(run: SMTLRun, progress: Dict, tasks: np.ndarray, n_warmup: int, n_adap
   for index in range(progress['next_test'], len(tasks)):
     task = tasks[index]
     if progress['next_stage'] == 0:
-      run.restore_trained()
+      run.start_test_task(index)
     agent.set_task(task)
     if progress['next_stage'] == 0:
       progress['test_records'].append(start_test_task(agent, n_warmup, eval_episodes))
@@ -312,8 +342,7 @@ def adapt_batched(run: SMTLRun, progress: Dict, tasks: np.ndarray, n_warmup: int
   meter = run_dir_lib.Progress(run.run_dir, n_units, progress['next_test'] * (n_adapt + 1))
   for start in range(progress['next_test'], len(tasks), size):
     group = tasks[start:start + size]
-    run.restore_trained()
-    members.load_members(run.agent, own_capacity=max(1, n_adapt * n_collect))
+    run.start_test_group(start, own_capacity=max(1, n_adapt * n_collect))
     members.new_policy()
     members.set_tasks(group)
     random_returns = members.evaluate(eval_episodes)

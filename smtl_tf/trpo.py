@@ -13,6 +13,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from smtl_tf import networks
+from smtl_tf.model_trainer import TF1_ADAM_EPSILON, make_adam, reset_adam
 from smtl_tf.policy import limited_entropy
 
 tfd = tfp.distributions
@@ -88,10 +89,12 @@ class TRPO(tf.Module):
     max_kl: KL bound (0.01).
     n_cg_iters: conjugate-gradient iterations (10).
     cg_damping: damping added to the Fisher matrix (0.1).
-    ent_coef: coefficient of SLBO's limited entropy bonus (0.005).
+    ent_coef: initial coefficient of SLBO's limited entropy bonus (0.005); held in the variable
+      `self.ent_coef`, which a training loop may assign (single-task SLBO sets it to 0 late).
     n_line_search: backtracking halvings (10).
     kl_tolerance: a step is accepted with KL <= kl_tolerance * max_kl (1.5).
     vf_learning_rate, vf_epochs, vf_batch_size: value-function Adam fit (1e-3, 5, 64).
+    vf_adam_epsilon: the value fit's Adam epsilon (TF1's default 1e-8, as SLBO).
     jit_compile: compile the policy step and the value fit with XLA (measured 2.8x and 4x
       faster on CPU for one member).
   """
@@ -99,22 +102,27 @@ class TRPO(tf.Module):
   def __init__(self, policy, value_fn, max_kl: float = 0.01, n_cg_iters: int = 10,
                cg_damping: float = 0.1, ent_coef: float = 0.005, n_line_search: int = 10,
                kl_tolerance: float = 1.5, vf_learning_rate: float = 1e-3, vf_epochs: int = 5,
-               vf_batch_size: int = 64, jit_compile: bool = True):
+               vf_batch_size: int = 64, vf_adam_epsilon: float = TF1_ADAM_EPSILON,
+               jit_compile: bool = True):
     super().__init__(name='trpo')
     self.policy = policy
     self.value_fn = value_fn
     self.max_kl = max_kl
     self.n_cg_iters = n_cg_iters
     self.cg_damping = cg_damping
-    self.ent_coef = ent_coef
+    self.ent_coef = tf.Variable(ent_coef, dtype=tf.float32, trainable=False, name='ent_coef')
     self.n_line_search = n_line_search
     self.kl_tolerance = kl_tolerance
     self.vf_epochs = vf_epochs
     self.vf_batch_size = vf_batch_size
-    self.vf_optimizer = tf.keras.optimizers.Adam(vf_learning_rate)
-    self.vf_optimizer.build(value_fn.variables_to_train)
+    self.vf_optimizer = make_adam(vf_learning_rate, vf_adam_epsilon,
+                                  value_fn.variables_to_train)
     self._compiled_policy_step = tf.function(self._policy_step, jit_compile=jit_compile)
     self._compiled_value_fit = tf.function(self._fit_value_function, jit_compile=jit_compile)
+
+  def reset_value_fit_optimizer(self) -> None:
+    """Fresh Adam moments and step counter for the value fit (the value function is kept)."""
+    reset_adam(self.vf_optimizer)
 
   def _gain_and_kl(self, states, actions, advantages, old_mean, old_std, old_log_prob):
     """Surrogate gain (ratio-weighted advantage + entropy bonus) and mean KL(old || new): [M]."""

@@ -24,19 +24,19 @@ class VirtualEnv(tf.Module):
     model: DynamicsModel.
     policy: GaussianPolicy (actions are sampled, no exploration noise).
     reward_fn: the family's TaskReward.
-    seed: seed of the reset-state generator.
+    rng_state: Philox state [3] of the reset-state generator (smtl_tf.seeding.philox_state).
     horizon: steps per rollout (paper H = 200).
     jit_compile: compile the rollout with XLA (measured ~2.5x faster on CPU).
   """
 
-  def __init__(self, model, policy, reward_fn: TaskReward, seed: int, horizon: int = 200,
+  def __init__(self, model, policy, reward_fn: TaskReward, rng_state, horizon: int = 200,
                jit_compile: bool = True):
     super().__init__(name='virtual_env')
     self.model = model
     self.policy = policy
     self.reward_fn = reward_fn
     self.horizon = horizon
-    self.rng = tf.random.Generator.from_seed(seed)
+    self.rng = tf.random.Generator.from_state(rng_state, 'philox')
     self.rollout = tf.function(self._rollout, jit_compile=jit_compile)
 
   def _rollout(self, initial_states: tf.Tensor, reset_pool: tf.Tensor,

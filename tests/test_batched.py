@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from smtl_tf import envs
+from smtl_tf import seeding
 from smtl_tf.dynamics_model import DynamicsModel
 from smtl_tf.normalizer import Normalizers
 from smtl_tf.policy import GaussianPolicy
@@ -15,10 +16,10 @@ def _virtual_env(n_members):
   normalizers = Normalizers(OBS, ACT, n_members)
   model = DynamicsModel(OBS, ACT, normalizers, np.random.default_rng(0), hidden_sizes=(32, 32),
                         init_std=0.05)
-  policy = GaussianPolicy(OBS, ACT, normalizers.state, np.random.default_rng(1), seed=2)
+  policy = GaussianPolicy(OBS, ACT, normalizers.state, np.random.default_rng(1), sampler_key=2)
   policy.log_std.assign(tf.fill(policy.log_std.shape, -30.0))  # deterministic actions
   reward_fn = envs.get_family('halfcheetah_vel').reward_fn(True)
-  return VirtualEnv(model, policy, reward_fn, seed=3, horizon=50), model, policy, normalizers
+  return VirtualEnv(model, policy, reward_fn, seeding.philox_state(3, "virtual_env"), horizon=50), model, policy, normalizers
 
 
 def test_batched_virtual_rollout_equals_each_member_alone():

@@ -9,9 +9,10 @@ QUICK = os.path.join(main.REPO_ROOT, 'gin', 'quick.gin')
 
 
 def test_short_slbo_run_beats_the_initial_policy(tmp_path):
-  # One quick run's last stage varies by about +-80 from seed to seed, so two seeds are averaged.
+  # One quick run's last stage varies by about +-80 from seed to seed, and a run can fail to
+  # improve when the policy exploits an early model, so three seeds are averaged.
   gains = []
-  for seed in (0, 1):
+  for seed in (0, 1, 2):
     gin.clear_config()
     main.parse_gin([os.path.join(main.REPO_ROOT, 'gin', 'slbo_halfcheetah_vel1.gin'), QUICK], [])
     results = main.train_eval(root_dir=str(tmp_path), seed=seed)

@@ -117,16 +117,8 @@ def test_meta_update_respects_the_kl_bound_and_traces_once(learner):
   assert learner.meta_update.experimental_get_tracing_count() == 1
 
 
-def test_discounted_returns_and_per_task_normalization():
+def test_per_task_normalization():
   rng = np.random.default_rng(5)
-  rewards = rng.normal(size=(2, 3, 6)).astype(np.float32)
-  expected = np.zeros_like(rewards)
-  running = np.zeros((2, 3), np.float32)
-  for t in reversed(range(6)):
-    running = rewards[..., t] + 0.9 * running
-    expected[..., t] = running
-  np.testing.assert_allclose(advantages.discounted_returns(tf.constant(rewards), 0.9).numpy(),
-                             expected, rtol=1e-5)
   values = tf.constant(rng.normal(size=(2, 5)), tf.float32)
   mask = tf.constant([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], tf.float32)
   normalized = advantages.normalize_per_task(values, mask).numpy()
@@ -135,3 +127,20 @@ def test_discounted_returns_and_per_task_normalization():
     np.testing.assert_allclose(normalized[t, :n], (kept - kept.mean()) / (kept.std() + 1e-8),
                                rtol=1e-4, atol=1e-5)
     assert np.all(normalized[t, n:] == 0)
+
+
+def test_kl_is_pooled_over_all_post_update_samples():
+  """maml_npo: reduce_mean(concat(per-sample KLs of all tasks)), not a mean of task means.
+
+  A linear policy with zero weights: task 0's mean moves by 1 (KL 1/2 per sample, 3 real
+  samples), task 1's by 2 (KL 2, 1 real sample): pooled (3 * 0.5 + 2) / 4 = 0.875
+  (the mean of task means would be 1.25).
+  """
+  n_tasks, n, obs_dim = 2, 4, 3
+  post = {'obs': tf.ones((n_tasks, n, obs_dim)),
+          'mask': tf.constant([[1, 1, 1, 0], [0, 1, 0, 0]], tf.float32)}
+  weights = tf.zeros((n_tasks, obs_dim, 1))
+  adapted = [weights, tf.constant([[1.0], [2.0]]), tf.zeros((n_tasks, 1))]
+  old_mean, old_log_std = tf.zeros((n_tasks, n, 1)), tf.zeros((n_tasks, 1, 1))
+  kl = MAMLLearner.mean_kl(adapted, post, old_mean, old_log_std)
+  np.testing.assert_allclose(kl.numpy(), 0.875, rtol=1e-6)

@@ -31,8 +31,13 @@ def test_maml_one_step_adaptation_beats_pre_update_and_random_init(tmp_path):
   # Returns are minus summed distances over 100 steps; a random policy scores about -70.
   assert adapted > pre + 5.0, trained['summary']
   assert adapted > random_adapted + 10.0, (trained['summary'], untrained['summary'])
-  assert trained['train_real_samples'] == 12 * 2 * 10 * 10 * 100
-  assert trained['adapt_real_samples'] == 10 * 10 * 100   # 10 tasks x 10 episodes x 100 steps
+  # Episodes end at the goal, so every batch is whole episodes until each task has its budget
+  # of 10 x 100 samples: budget <= samples < budget + horizon per task.
+  batches = 12 * 2 * 10   # meta-iterations x (pre + post) x tasks
+  assert batches * 1000 <= trained['train_real_samples'] < batches * 1100
+  for record in trained['test_tasks'] + untrained['test_tasks']:
+    assert 1000 <= record['adapt_samples'][1] < 1100, record
+  assert trained['adapt_real_samples'] == sum(t['adapt_samples'][1] for t in trained['test_tasks'])
   assert untrained['train_real_samples'] == 0
 
 
@@ -47,37 +52,52 @@ def test_oracle_beats_a_task_blind_policy(tmp_path):
   assert oracle['train_real_samples'] == 30 * 1000
 
 
+def _crash_on_call(monkeypatch, method, n):
+  """Makes the n-th call of MultiTaskSampler.<method> (from now on) raise KeyboardInterrupt."""
+  original = getattr(sampler_lib.MultiTaskSampler, method)
+  calls = {'n': 0}
+
+  def crashing(self, *args, **kwargs):
+    calls['n'] += 1
+    if calls['n'] == n:
+      raise KeyboardInterrupt(f'simulated crash in {method}')
+    return original(self, *args, **kwargs)
+
+  monkeypatch.setattr(sampler_lib.MultiTaskSampler, method, crashing)
+  return lambda: monkeypatch.setattr(sampler_lib.MultiTaskSampler, method, original)
+
+
 def test_tiny_maml_counts_every_real_step_and_resumes_identically(tmp_path, monkeypatch):
   tiny = ['gin/maml/halfcheetah_vel.gin', 'gin/tiny.gin']
 
   def run(root):
-    _parse(tiny, ['run_maml.n_iterations = 3'])
+    _parse(tiny, ['run_maml.n_iterations = 3', 'run_maml.n_adapt = 2',
+                  'run_maml.adapt_budget = 40'])
     return main.train_eval(root_dir=str(root), seed=5)
 
   reference = run(tmp_path / 'reference')
   # HalfCheetah never terminates: 3 iterations x (pre + post) x 2 tasks x 2 episodes x 20 steps.
   assert reference['train_real_samples'] == 3 * 2 * 2 * 2 * 20
-  assert reference['eval_real_samples'] == 2 * 2 * 2 * 20
-  assert [t['adapt_samples'] for t in reference['test_tasks']] == [[0, 40], [0, 40]]
+  assert reference['eval_real_samples'] == 3 * 2 * 2 * 20
+  assert [t['adapt_samples'] for t in reference['test_tasks']] == [[0, 40, 80], [0, 40, 80]]
+  assert reference['adapt_real_samples'] == 2 * 80
 
-  original = sampler_lib.MultiTaskSampler.collect
-  calls = {'n': 0}
-
-  def crash_on_fourth_call(self, *args, **kwargs):
-    calls['n'] += 1
-    if calls['n'] == 4:   # the post-update collection of meta-iteration 2
-      raise KeyboardInterrupt('simulated crash')
-    return original(self, *args, **kwargs)
-
-  monkeypatch.setattr(sampler_lib.MultiTaskSampler, 'collect', crash_on_fourth_call)
-  with pytest.raises(KeyboardInterrupt):
-    run(tmp_path / 'resumed')
-  monkeypatch.setattr(sampler_lib.MultiTaskSampler, 'collect', original)
+  # Killed in meta-training (the post-update collection of meta-iteration 2), then in
+  # evaluation (measuring the returns after one adaptation step), then run to the end.
+  for method, n in (('collect', 4), ('episode_returns', 2)):
+    restore = _crash_on_call(monkeypatch, method, n)
+    with pytest.raises(KeyboardInterrupt):
+      run(tmp_path / 'resumed')
+    restore()
   resumed = run(tmp_path / 'resumed')
-  for key in ('train_log', 'test_tasks', 'summary', 'train_real_samples', 'eval_real_samples'):
+  for key in ('train_log', 'test_tasks', 'summary', 'train_real_samples', 'eval_real_samples',
+              'adapt_real_samples'):
     assert resumed[key] == reference[key], key
   with open(tmp_path / 'resumed' / 'halfcheetah_vel' / 'maml' / 'seed_5' / 'results.json') as f:
-    assert json.load(f)['algorithm'] == 'maml'
+    written = json.load(f)
+  assert written['algorithm'] == 'maml'
+  assert written['test_tasks'] == reference['test_tasks']
+  assert written['adapt_real_samples'] == reference['adapt_real_samples']
 
 
 def test_resume_with_different_tasks_is_refused(tmp_path):

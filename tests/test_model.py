@@ -1,4 +1,6 @@
-"""Dynamics model, k-step loss (Eq. 4) and the dataset's k-step windows."""
+"""Dynamics model, k-step loss (Eq. 4), its Adam trainer and the dataset's k-step windows."""
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -180,3 +182,47 @@ def test_member_datasets_equal_a_copy_of_the_base_per_member():
     expected = copy.sample_windows(reference, 5, 16, 2)
     for key, value in expected.items():
       np.testing.assert_array_equal(windows[key][:, m], value)
+
+
+def _adam_state(optimizer):
+  """An optimizer's step counter and moment variables (everything but the learning rate)."""
+  return [v for v in optimizer.variables if v is not optimizer.learning_rate]
+
+
+@pytest.mark.parametrize('bind_slbo_gin', [False, True])
+def test_every_adam_uses_tf1s_epsilon(bind_slbo_gin, repo_root):
+  import gin
+  from smtl_tf import main
+  from smtl_tf.real_runner import RealRunner
+  from smtl_tf.slbo import SLBOAgent
+  if bind_slbo_gin:
+    main.parse_gin([os.path.join(repo_root, 'gin', 'base', 'slbo.gin')],
+                   ['SLBOAgent.dataset_capacity = 1000', 'DynamicsModel.hidden_sizes = (16, 16)'])
+    assert gin.query_parameter('ModelTrainer.adam_epsilon') == 1e-8
+    assert gin.query_parameter('TRPO.vf_adam_epsilon') == 1e-8
+  agent = SLBOAgent(RealRunner('halfcheetah_vel', 2, seed=0), seed=0, n_trpo=400,
+                    n_shadow_models=2)
+  trainers = [agent.model_trainer, *agent.shadow_trainers]
+  for optimizer in [*(t.optimizer for t in trainers), agent.trpo.vf_optimizer]:
+    assert optimizer.epsilon == 1e-8
+
+
+def test_reset_optimizer_zeroes_moments_and_step_count_and_keeps_the_model():
+  rng = np.random.default_rng(0)
+  normalizers = Normalizers(3, 2)
+  model = DynamicsModel(3, 2, normalizers, rng, hidden_sizes=(16,))
+  trainer = ModelTrainer(model, learning_rate=3e-4, jit_compile=False)
+  dataset = TransitionDataset(3, 2, capacity=10_000)
+  dataset.add_batch(_linear_system_batch(rng))
+  windows = {k: v[:, None] for k, v in dataset.sample_windows(rng, 3, 32, 2).items()}
+  trainer.train(windows['states'], windows['actions'], windows['next_states'], windows['masks'])
+  assert int(trainer.optimizer.iterations) == 3
+  assert all(np.any(v.numpy() != 0) for v in _adam_state(trainer.optimizer))
+  weights = [v.numpy() for v in model.variables]
+  trainer.reset_optimizer()
+  assert all(np.all(v.numpy() == 0) for v in _adam_state(trainer.optimizer))
+  assert float(trainer.optimizer.learning_rate) == pytest.approx(3e-4)
+  for variable, value in zip(model.variables, weights):
+    np.testing.assert_array_equal(variable.numpy(), value)
+  trainer.train(windows['states'], windows['actions'], windows['next_states'], windows['masks'])
+  assert int(trainer.optimizer.iterations) == 3  # counts again from 0, in the compiled step too

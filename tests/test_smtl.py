@@ -9,12 +9,14 @@ import time
 import gin
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from smtl_tf import adapt
 from smtl_tf import main
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import smtl
+from smtl_tf.slbo import SLBOAgent
 
 GIN = os.path.join(main.REPO_ROOT, 'gin')
 
@@ -141,3 +143,78 @@ def test_batched_adaptation_records_every_task_and_counts_its_samples(tmp_path):
   assert record['eval_real_samples'] >= 4 * 3 * 2 * 200
   with pytest.raises(ValueError, match='must divide'):
     _run(tmp_path / 'bad', bindings=['run_smtl.test_batch = 3', 'test_tasks.n_test_tasks = 4'])
+
+
+def _adam_state(optimizer):
+  """Step counter and moments of an optimizer (every variable but the learning rate)."""
+  return [v for v in optimizer.variables if v is not optimizer.learning_rate]
+
+
+def _optimizers(agent):
+  return [agent.model_trainer.optimizer, agent.trpo.vf_optimizer]
+
+
+def _is_fresh(optimizer) -> bool:
+  return all(np.all(v.numpy() == 0) for v in _adam_state(optimizer))
+
+
+def _weights(agent):
+  return [v.numpy() for module in (agent.model, agent.normalizers, agent.value_fn)
+          for v in module.variables]
+
+
+def test_test_tasks_start_from_trained_weights_with_fresh_adam_states(tmp_path):
+  # The original's evaluation processes loaded policy, model (with normalizers) and value
+  # function from the checkpoint; the Adam slots were not saved and started at zero.
+  gin.clear_config()
+  main.parse_gin([os.path.join(GIN, 'halfcheetah_vel.gin'), os.path.join(GIN, 'tiny.gin')], [])
+  run = smtl.SMTLRun(str(tmp_path), 'halfcheetah_vel', 'halfcheetah_vel', seed=0, n_envs=2,
+                     train_dynamics='default', test_dynamics='default', keep_xy=True, test_batch=2)
+  agent = run.agent
+  agent.set_task(np.array([1.0]))
+  agent.collect(400)
+  agent.virtual_training(1)
+  assert not any(_is_fresh(optimizer) for optimizer in _optimizers(agent))
+  trained = _weights(agent)
+  run.save(run.trained, {})  # the trained checkpoint holds these non-zero Adam states
+  agent.virtual_training(1)  # moves weights and moments past the trained state
+
+  members = run.members
+  for optimizer in _optimizers(members):  # as a previous group would leave them
+    for variable in _adam_state(optimizer):
+      variable.assign(tf.ones(variable.shape, variable.dtype))
+  members.load_members(agent, own_capacity=400)
+  assert all(_is_fresh(optimizer) for optimizer in _optimizers(members))
+  for own, copied in zip(_weights(members), _weights(agent)):
+    np.testing.assert_array_equal(own, np.repeat(copied, 2, axis=0) if copied.ndim else copied)
+
+  run.restore_trained()
+  assert all(_is_fresh(optimizer) for optimizer in _optimizers(agent))
+  assert int(agent.model_trainer.optimizer.iterations) == 0
+  assert int(agent.trpo.vf_optimizer.iterations) == 0
+  assert float(agent.model_trainer.optimizer.learning_rate) == pytest.approx(1e-3)
+  for restored, expected in zip(_weights(agent), trained):
+    np.testing.assert_array_equal(restored, expected)
+
+
+def test_batched_adaptation_killed_mid_group_resumes_to_the_same_results(tmp_path, monkeypatch):
+  bindings = ['run_smtl.test_batch = 2', 'test_tasks.n_test_tasks = 4']
+  reference = _run(tmp_path / 'reference', bindings=bindings)
+  original = SLBOAgent.collect
+  calls = {'adapt': 0}
+
+  def crash_in_second_group(self, n_samples, purpose='collect'):
+    if purpose == 'adapt':
+      calls['adapt'] += 1
+      if calls['adapt'] == 2:  # group 2's first adaptation stage
+        raise KeyboardInterrupt('simulated crash')
+    return original(self, n_samples, purpose)
+
+  monkeypatch.setattr(SLBOAgent, 'collect', crash_in_second_group)
+  with pytest.raises(KeyboardInterrupt):
+    _run(tmp_path / 'resumed', bindings=bindings)
+  monkeypatch.setattr(SLBOAgent, 'collect', original)
+  resumed = _run(tmp_path / 'resumed', bindings=bindings)
+  for key in ('train_log', 'test_tasks', 'summary', 'train_real_samples', 'adapt_real_samples',
+              'eval_real_samples'):
+    assert resumed[key] == reference[key], key

@@ -23,7 +23,7 @@ def test_slbo_phases_trace_once():
 def test_virtual_rollout_traces_once_when_called_alone():
   runner = RealRunner('ant_vel', 1, seed=0)
   agent = SLBOAgent(runner, seed=0, n_trpo=400)
-  pool = runner.reset_states(10)
+  pool = runner.reset_states(10, np.random.default_rng(0))
   for _ in range(3):
     batch = agent.virtual_env.rollout(pool[None, :2], pool[None], agent.task[None])
   assert batch["state"].shape == (1, 200, 2, pool.shape[1])

@@ -142,3 +142,49 @@ def test_batched_trpo_update_equals_updating_each_member_alone():
                                  [*policy.variables_to_train, *value_fn.variables_to_train]):
       # CG and 310 Adam steps amplify the rounding differences of batched vs plain matmuls.
       np.testing.assert_allclose(stacked[m:m + 1].numpy(), variable.numpy(), rtol=1e-2, atol=1e-3)
+
+
+def _update_inputs(policy, seed=4, n=128, n_members=1):
+  rng = np.random.default_rng(seed)
+  states = tf.constant(rng.normal(size=(n_members, n, 3)), tf.float32)
+  actions = policy.sample(states)
+  advantages = tf.constant(rng.normal(size=(n_members, n)), tf.float32)
+  permutations = np.stack([[rng.permutation(n) for _ in range(5)]
+                           for _ in range(n_members)]).astype(np.int32)
+  return states, actions, advantages, advantages, permutations
+
+
+def test_value_fit_adam_has_tf1_epsilon_and_resets_to_a_fresh_state():
+  policy, value_fn = _tiny_policy(seed=3)
+  trpo = TRPO(policy, value_fn, vf_learning_rate=2e-3)
+  optimizer = trpo.vf_optimizer
+  assert optimizer.epsilon == 1e-8
+  trpo.update(*_update_inputs(policy))
+  assert int(optimizer.iterations) == 5 * (128 // 64)
+  state = [v for v in optimizer.variables if v is not optimizer.learning_rate]
+  assert all(np.any(v.numpy() != 0) for v in state)
+  weights = [v.numpy() for v in value_fn.variables]
+  trpo.reset_value_fit_optimizer()
+  assert all(np.all(v.numpy() == 0) for v in state)
+  assert float(optimizer.learning_rate) == pytest.approx(2e-3)
+  for variable, value in zip(value_fn.variables, weights):
+    np.testing.assert_array_equal(variable.numpy(), value)
+
+
+def test_entropy_coefficient_assigned_after_tracing_changes_the_update():
+  inputs = _update_inputs(_tiny_policy(seed=3)[0])
+
+  def second_step(ent_coef: float, assigned: float) -> np.ndarray:
+    """The policy after an update with `assigned`, made after a first (tracing) update."""
+    policy, value_fn = _tiny_policy(seed=3)
+    trpo = TRPO(policy, value_fn, ent_coef=ent_coef)
+    trpo.update(*inputs)
+    for own, initial in zip(policy.variables_to_train, _tiny_policy(seed=3)[0].variables_to_train):
+      own.assign(initial)
+    trpo.ent_coef.assign(assigned)
+    trpo.update(*inputs)
+    return flatten(policy.variables_to_train).numpy()
+
+  switched_off = second_step(0.5, 0.0)
+  np.testing.assert_allclose(switched_off, second_step(0.0, 0.0), rtol=1e-5, atol=1e-6)
+  assert not np.allclose(switched_off, second_step(0.5, 0.5), rtol=1e-3, atol=1e-4)

@@ -3,21 +3,34 @@ import numpy as np
 import pytest
 
 from smtl_tf import envs
+from smtl_tf import seeding
 from smtl_tf.envs.vector_env import VectorEnv
 
-CASES = [('halfcheetah_vel', 'default', True), ('ant_vel2d', 'crippled', False),
-         ('humanoid_fwdbwd', 'default', True), ('point_nav', 'default', True)]
+CASES = [('halfcheetah_vel', 'default', True, 'slbo'), ('ant_vel2d', 'crippled', False, 'slbo'),
+         ('humanoid_fwdbwd', 'default', True, 'slbo'), ('point_nav', 'default', True, 'slbo'),
+         ('halfcheetah_fwdbwd', 'default', True, 'rllab'), ('ant_vel', 'low_friction', True, 'rllab'),
+         ('humanoid_vel', 'default', True, 'rllab')]
 
 
-@pytest.mark.parametrize('family,dynamics,keep_xy', CASES)
-def test_vector_env_reproduces_task_envs_bit_for_bit(family, dynamics, keep_xy):
+def _seeded_single(family, seed, index, **kwargs):
+  """A TaskEnv drawing its resets from VectorEnv environment index's stream."""
+  env = envs.make_env(family, **kwargs)
+  env.np_random = seeding.numpy_stream(seed, 'env', index)
+  return env
+
+
+@pytest.mark.parametrize('family,dynamics,keep_xy,observation', CASES)
+def test_vector_env_reproduces_task_envs_bit_for_bit(family, dynamics, keep_xy, observation):
   n, seed = 3, 7
   rng = np.random.default_rng(0)
   tasks = envs.get_family(family).sample(rng, n)
-  vector = VectorEnv(family, n, seed, dynamics=dynamics, keep_xy=keep_xy)
+  kwargs = dict(dynamics=dynamics, keep_xy=keep_xy)
+  if observation != 'slbo':
+    kwargs['observation'] = observation
+  vector = VectorEnv(family, n, seed, **kwargs)
   vector.set_tasks(tasks)
-  singles = [envs.make_env(family, task=task, dynamics=dynamics, keep_xy=keep_xy) for task in tasks]
-  expected = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(singles)])
+  singles = [_seeded_single(family, seed, i, task=task, **kwargs) for i, task in enumerate(tasks)]
+  expected = np.stack([env.reset()[0] for env in singles])
   np.testing.assert_array_equal(vector.reset(), expected)
   for t in range(30):
     actions = rng.uniform(-1.5, 1.5, (n, vector.act_dim))
@@ -31,16 +44,16 @@ def test_vector_env_reproduces_task_envs_bit_for_bit(family, dynamics, keep_xy):
   np.testing.assert_array_equal(restarted[0], singles[1].reset()[0])
 
 
-def test_reset_states_leave_the_environments_alone_and_use_one_generator():
+def test_reset_states_leave_the_environments_alone_and_use_the_given_generator():
   vector = VectorEnv('ant_vel', 2, seed=3)
   first = vector.reset()
-  states = vector.reset_states(5)
+  states = vector.reset_states(5, seeding.numpy_stream(3, 'pool'))
   single = envs.make_env('ant_vel')
-  single.reset(seed=3)
+  single.np_random = seeding.numpy_stream(3, 'pool')
   np.testing.assert_allclose(states, np.stack([single.reset()[0] for _ in range(5)]).astype(np.float32))
   obs, _, _ = vector.step(np.zeros((2, 8)))
-  fresh = envs.make_env('ant_vel')
-  np.testing.assert_array_equal(fresh.reset(seed=3)[0], first[0])
+  fresh = _seeded_single('ant_vel', 3, 0)
+  np.testing.assert_array_equal(fresh.reset()[0], first[0])
   np.testing.assert_array_equal(fresh.step(np.zeros(8))[0], obs[0])
 
 

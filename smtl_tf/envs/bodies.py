@@ -1,28 +1,33 @@
-"""MuJoCo bodies (HalfCheetah, Ant, Humanoid) on gymnasium's bundled XML assets.
+"""MuJoCo bodies (HalfCheetah, Ant, simple Humanoid) as the original code's (rllab's) robots.
 
-A body knows its XML, its control step, how to read an observation from `MjData`,
-its reward constants and its termination height range. Rewards themselves live in
-`rewards.py` so the real and the virtual environment share one definition.
+A body knows how to build its model (an `mujoco.MjSpec`), its physics options and
+control step, its reset pose, its reward constants and its termination height
+range. Rewards live in `rewards.py` and observation layouts in `observations.py`.
 
-Observation layout (as SLBO): qpos, qvel, [Ant: torso rotation matrix, 9],
-torso subtree centre of mass (3), torso subtree linear velocity (3). The
-velocity the rewards read is therefore always the last three entries. The
-torso quantities are MuJoCo sensors added to the model at compile time, so an
-observation is (qpos, qvel, sensordata) and a batch of states stepped by
-`mujoco.rollout` is observed without touching one MjData per environment.
-Sensors are evaluated in the forward pass at the start of a step, exactly the
-values the MjData fields hold after `mj_step` (what gym and SLBO read).
+- HalfCheetah: gymnasium's half_cheetah.xml, whose physics equals rllab's (Euler,
+  0.01 s, one physics step per control step).
+- Ant: gymnasium's ant.xml edited to rllab's ant: timestep 0.02 s with RK4, one
+  physics step per control step, contact softness solref (0.02, 1) and solimp
+  (0.8, 0.8, 0.01) on every geom, reset around the XML's `init_qpos` numeric (torso
+  z 0.55, ankles at +-1 rad). gymnasium's gear 150 with control range +-1 equals
+  rllab's gear 1 with range +-150 once actions are scaled to the range.
+- Humanoid: rllab's simple humanoid (10 hinge motors), built in `simple_humanoid.py`.
+
+Every model gets MuJoCo sensors for the torso quantities the observations read
+(rotation-matrix axes, subtree centre of mass, subtree linear velocity), so a batch
+of states stepped by `mujoco.rollout` is observed without one MjData per environment.
 """
 import dataclasses
 import os
 import re
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import gymnasium
 import mujoco
 import numpy as np
 
 ASSET_DIR = os.path.join(os.path.dirname(gymnasium.__file__), 'envs', 'mujoco', 'assets')
+EULER, RK4 = mujoco.mjtIntegrator.mjINT_EULER, mujoco.mjtIntegrator.mjINT_RK4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,19 +36,24 @@ class Body:
 
   Attributes:
     name: short name used in family names ('halfcheetah', 'ant', 'humanoid').
-    xml: file name inside gymnasium's MuJoCo asset folder.
-    timestep: MuJoCo integrator timestep (s) we set on the model.
+    build_spec: returns the uncompiled model (sensors and options are added by load_model).
+    timestep: MuJoCo integrator timestep (s).
+    integrator: MuJoCo integrator (EULER or RK4).
     frame_skip: integrator steps per control step; control dt = timestep * frame_skip.
     goal_bonus: constant added to each -|v - g| goal term (rllab task envs).
     alive_bonus: constant added every step.
     ctrl_coef: coefficient of |a|^2 (a = policy action clipped to [-1, 1]).
     lateral_coef: coefficient of |v_yz|^2 (Humanoid's velocity-deviation cost).
     z_range: (low, high) torso height outside which an episode ends; None: never.
-    with_torso_xmat: whether the observation includes the torso rotation matrix.
+    with_torso_xmat: whether SLBO's observation includes the torso rotation matrix.
+    rllab_drops_root_x: rllab's observation leaves out qpos[0] (HalfCheetah).
+    rllab_contact_forces: rllab's observation includes cfrc_ext clipped to [-1, 1].
+    total_mass: rescale the compiled model to this total mass (None: as built).
   """
   name: str
-  xml: str
+  build_spec: Callable[[], mujoco.MjSpec]
   timestep: float
+  integrator: int
   frame_skip: int
   goal_bonus: float
   alive_bonus: float
@@ -51,30 +61,60 @@ class Body:
   lateral_coef: float
   z_range: Optional[Tuple[float, float]]
   with_torso_xmat: bool
+  rllab_drops_root_x: bool
+  rllab_contact_forces: bool
+  total_mass: Optional[float] = None
 
   @property
   def dt(self) -> float:
     return self.timestep * self.frame_skip
 
 
+def gymnasium_spec(xml_name: str) -> mujoco.MjSpec:
+  """The spec of one of gymnasium's MuJoCo assets, without the deprecated `settotalmass`
+  compiler attribute (see Body.total_mass)."""
+  with open(os.path.join(ASSET_DIR, xml_name)) as f:
+    xml = f.read()
+  return mujoco.MjSpec.from_string(re.sub(r'\s*settotalmass="[^"]+"', '', xml))
+
+
+def rllab_ant_spec() -> mujoco.MjSpec:
+  """gymnasium's ant.xml with rllab's contact softness on every geom (its XML default)."""
+  spec = gymnasium_spec('ant.xml')
+  for geom in spec.geoms:
+    geom.solref = [0.02, 1.0]
+    geom.solimp = [0.8, 0.8, 0.01, 0.5, 2.0]  # MuJoCo 1.x's 3-number solimp, default midpoint/power
+  return spec
+
+
+def _simple_humanoid_spec() -> mujoco.MjSpec:
+  from smtl_tf.envs import simple_humanoid  # pylint: disable=g-import-not-at-top
+  return simple_humanoid.build_spec()
+
+
 BODIES = {
-    'halfcheetah': Body('halfcheetah', 'half_cheetah.xml', timestep=0.01, frame_skip=1,
+    'halfcheetah': Body('halfcheetah', lambda: gymnasium_spec('half_cheetah.xml'),
+                        timestep=0.01, integrator=EULER, frame_skip=1,
                         goal_bonus=0.0, alive_bonus=0.0, ctrl_coef=0.05, lateral_coef=0.0,
-                        z_range=None, with_torso_xmat=False),
-    'ant': Body('ant', 'ant.xml', timestep=0.01, frame_skip=2,
+                        z_range=None, with_torso_xmat=False, rllab_drops_root_x=True,
+                        rllab_contact_forces=False, total_mass=14.0),  # the XML's settotalmass
+    'ant': Body('ant', rllab_ant_spec, timestep=0.02, integrator=RK4, frame_skip=1,
                 goal_bonus=1.0, alive_bonus=0.05, ctrl_coef=0.005, lateral_coef=0.0,
-                z_range=(0.2, 1.0), with_torso_xmat=True),
-    'humanoid': Body('humanoid', 'humanoid.xml', timestep=0.005, frame_skip=2,
-                     goal_bonus=0.8, alive_bonus=0.2, ctrl_coef=5e-4, lateral_coef=5e-3,
-                     z_range=(0.8, 2.0), with_torso_xmat=False),
+                z_range=(0.2, 1.0), with_torso_xmat=True, rllab_drops_root_x=False,
+                rllab_contact_forces=True),
+    'humanoid': Body('humanoid', _simple_humanoid_spec, timestep=0.01, integrator=RK4,
+                     frame_skip=1, goal_bonus=0.8, alive_bonus=0.2, ctrl_coef=5e-4,
+                     lateral_coef=5e-3, z_range=(0.8, 2.0), with_torso_xmat=False,
+                     rllab_drops_root_x=False, rllab_contact_forces=True),
 }
 
-RESET_QPOS_NOISE = 0.01  # rllab: qpos + N(0, 0.01^2), qvel + N(0, 0.1^2).
+RESET_QPOS_NOISE = 0.01  # rllab: init_qpos + N(0, 0.01^2), init_qvel (0) + N(0, 0.1^2).
 RESET_QVEL_NOISE = 0.1
 
 # Dynamics shifts of paper Sec. 5.3, applied to the compiled MuJoCo model.
 DYNAMICS = ('default', 'low_friction', 'crippled')
 CRIPPLED_JOINTS = ('hip_4', 'ankle_4')
+TORSO = 'torso'
 
 
 def get_body(name: str) -> Body:
@@ -84,7 +124,7 @@ def get_body(name: str) -> Body:
 
 
 def load_model(body: Body, dynamics: str = 'default') -> Tuple[mujoco.MjModel, np.ndarray]:
-  """Compiles the body's model with its timestep and the requested dynamics shift.
+  """Compiles the body's model with its options, sensors and the requested dynamics shift.
 
   Returns:
     (model, action_mask) where action_mask [nu] is 0 for disabled actuators.
@@ -93,8 +133,14 @@ def load_model(body: Body, dynamics: str = 'default') -> Tuple[mujoco.MjModel, n
     raise ValueError(f'Unknown dynamics {dynamics!r}; choose one of {DYNAMICS}.')
   if dynamics != 'default' and body.name != 'ant':
     raise ValueError(f'Dynamics shift {dynamics!r} is defined for the ant only, not {body.name!r}.')
-  model = _compile(os.path.join(ASSET_DIR, body.xml), body)
-  model.opt.timestep = body.timestep
+  spec = body.build_spec()
+  spec.option.timestep = body.timestep
+  spec.option.integrator = body.integrator
+  _add_torso_sensors(spec, body)
+  model = spec.compile()
+  if body.total_mass is not None:
+    mujoco.mj_setTotalmass(model, body.total_mass)
+    mujoco.mj_setConst(model, mujoco.MjData(model))
   action_mask = np.ones(model.nu)
   if dynamics == 'low_friction':
     model.geom_friction[:] *= 0.5
@@ -106,33 +152,32 @@ def load_model(body: Body, dynamics: str = 'default') -> Tuple[mujoco.MjModel, n
   return model, action_mask
 
 
-def _sensors(body: Body) -> str:
-  """MJCF of the torso sensors of the observation (see the module docstring)."""
-  axes = [f'<frame{axis}axis objtype="body" objname="torso"/>' for axis in 'xyz']
-  torso = ['<subtreecom body="torso"/>', '<subtreelinvel body="torso"/>']
-  return '<sensor>' + ''.join((axes if body.with_torso_xmat else []) + torso) + '</sensor>'
+def _add_torso_sensors(spec: mujoco.MjSpec, body: Body) -> None:
+  """Sensors, in this order: [torso x, y, z axes (with_torso_xmat)], torso subtree CoM,
+  torso subtree linear velocity (see observations.Snapshot)."""
+  kinds = [mujoco.mjtSensor.mjSENS_FRAMEXAXIS, mujoco.mjtSensor.mjSENS_FRAMEYAXIS,
+           mujoco.mjtSensor.mjSENS_FRAMEZAXIS] if body.with_torso_xmat else []
+  kinds += [mujoco.mjtSensor.mjSENS_SUBTREECOM, mujoco.mjtSensor.mjSENS_SUBTREELINVEL]
+  for kind in kinds:
+    spec.add_sensor(type=kind, objtype=mujoco.mjtObj.mjOBJ_BODY, objname=TORSO)
 
 
-def _compile(path: str, body: Body) -> mujoco.MjModel:
-  """Compiles an XML with the body's sensors; a `settotalmass` attribute (deprecated in
-  MuJoCo 4) is applied after compiling (masses are identical)."""
-  with open(path) as f:
-    xml = f.read()
-  head, tail = xml.rsplit('</mujoco>', 1)
-  xml = head + _sensors(body) + '</mujoco>' + tail
-  match = re.search(r'\s*settotalmass="([^"]+)"', xml)
-  if match is None:
-    return mujoco.MjModel.from_xml_string(xml)
-  model = mujoco.MjModel.from_xml_string(xml.replace(match.group(0), ''))
-  mujoco.mj_setTotalmass(model, float(match.group(1)))
-  mujoco.mj_setConst(model, mujoco.MjData(model))
-  return model
+def reset_qpos(model: mujoco.MjModel) -> np.ndarray:
+  """The pose episodes start around [nq]: the model's `init_qpos` numeric if it has one (as
+  rllab's MujocoEnv), else qpos0."""
+  numeric = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_NUMERIC, 'init_qpos')
+  if numeric < 0:
+    return model.qpos0.copy()
+  start, size = model.numeric_adr[numeric], model.numeric_size[numeric]
+  if size != model.nq:
+    raise ValueError(f'init_qpos has {size} numbers, the model has nq = {model.nq}.')
+  return model.numeric_data[start:start + size].copy()
 
 
 def reset_data(model: mujoco.MjModel, data: mujoco.MjData, rng: np.random.Generator) -> None:
-  """rllab's reset: the model's initial state plus qpos noise N(0, 0.01^2), qvel noise N(0, 0.1^2)."""
+  """rllab's reset: reset_qpos + noise N(0, 0.01^2), zero velocity + noise N(0, 0.1^2)."""
   mujoco.mj_resetData(model, data)
-  data.qpos[:] += rng.normal(size=model.nq) * RESET_QPOS_NOISE
+  data.qpos[:] = reset_qpos(model) + rng.normal(size=model.nq) * RESET_QPOS_NOISE
   data.qvel[:] += rng.normal(size=model.nv) * RESET_QVEL_NOISE
 
 
@@ -142,34 +187,3 @@ def control(model: mujoco.MjModel, action_mask: np.ndarray, actions: np.ndarray)
   low, high = model.actuator_ctrlrange[:, 0], model.actuator_ctrlrange[:, 1]
   applied = np.clip(actions, -1.0, 1.0) * action_mask
   return low + (applied + 1.0) * 0.5 * (high - low)
-
-
-def observation_size(body: Body, model: mujoco.MjModel) -> int:
-  return model.nq + model.nv + (9 if body.with_torso_xmat else 0) + 6
-
-
-def kept_indices(body: Body, model: mujoco.MjModel, keep_xy: bool) -> np.ndarray:
-  """Observation entries kept; keep_xy=False drops the absolute x (and y) of the root and CoM."""
-  size = observation_size(body, model)
-  if keep_xy:
-    return np.arange(size)
-  n_xy = 1 if body.name == 'halfcheetah' else 2
-  com_start = size - 6
-  dropped = list(range(n_xy)) + list(range(com_start, com_start + n_xy))
-  return np.setdiff1d(np.arange(size), dropped)
-
-
-# The frame-axis sensors give the torso rotation matrix by columns; the observation has it by rows.
-_XMAT_ROWS = np.array([3 * column + row for row in range(3) for column in range(3)])
-
-
-def observation(body: Body, qpos: np.ndarray, qvel: np.ndarray, sensordata: np.ndarray) -> np.ndarray:
-  """Observations [..., obs_dim] float64 from qpos [..., nq], qvel [..., nv], sensordata [..., ns]."""
-  if body.with_torso_xmat:
-    sensordata = np.concatenate([sensordata[..., _XMAT_ROWS], sensordata[..., 9:]], axis=-1)
-  return np.concatenate([qpos, qvel, sensordata], axis=-1)
-
-
-def read_observation(body: Body, data: mujoco.MjData) -> np.ndarray:
-  """Observation [obs_dim] float64 of one MjData after mj_forward or mj_step."""
-  return observation(body, data.qpos, data.qvel, data.sensordata)

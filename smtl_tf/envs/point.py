@@ -2,7 +2,8 @@
 
 The state is the point's position; an action in [-1, 1]^2 moves it by 0.1 * action;
 the reward is minus the distance to the goal (the task parameter) after the move.
-Episodes start at the origin and never terminate.
+Episodes start at the origin and end when the point is within 0.01 of the goal in both
+coordinates (TaskReward's goal_2d termination).
 """
 from typing import Optional
 

@@ -11,6 +11,10 @@ Rewards (contact cost removed, paper footnote 4; a = action clipped to [-1, 1]):
   direction:   psi * v_x
   goal_2d:     -|p_xy - g| (point navigation; the state is the position p)
 each plus alive_bonus - ctrl_coef |a|^2 - lateral_coef |v_yz|^2.
+
+Termination: a non-finite state; the torso height outside its range (bodies with z_index);
+for goal_2d, reaching the goal: |p_i - g_i| < GOAL_TOLERANCE in both coordinates, as
+maml_rl's PointEnvRandGoal.
 """
 import dataclasses
 from typing import Any, Optional, Tuple
@@ -18,6 +22,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 OBJECTIVES = ('velocity', 'velocity_2d', 'direction', 'goal_2d')
+GOAL_TOLERANCE = 0.01  # maml_rl's PointEnvRandGoal: done when within this of the goal per coordinate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +73,15 @@ class TaskReward:
     if self.lateral_coef:
       reward = reward - self.lateral_coef * xp.sum(xp.square(velocity[..., 1:3]), axis=-1)
     done = xp.logical_not(xp.all(xp.isfinite(next_obs), axis=-1))
+    if self.objective == 'goal_2d':
+      done = xp.logical_or(done, goal_reached(next_obs[..., :2], task[..., :2], xp))
     if self.z_index is not None:
       z = next_obs[..., self.z_index]
       low, high = self.z_range
       done = xp.logical_or(done, xp.logical_or(z < low, z > high))
     return reward, done
+
+
+def goal_reached(position, goal, xp: Any = np):
+  """True where position [..., 2] is within GOAL_TOLERANCE of goal in every coordinate: [...]."""
+  return xp.all(xp.abs(position - goal) < GOAL_TOLERANCE, axis=-1)

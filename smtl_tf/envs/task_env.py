@@ -7,15 +7,20 @@ import numpy as np
 
 from smtl_tf.envs import bodies
 from smtl_tf.envs import families
+from smtl_tf.envs import observations
 
 
 class TaskEnv(gymnasium.Env):
   """One MuJoCo body with the reward of one task of a family.
 
   Actions are in [-1, 1]^nu (clipped, then scaled to the actuators' control
-  range). Every control step starts the constraint solver cold (zero warm start), so
-  this reference and the batched VectorEnv produce identical transitions. Episodes have no time limit here; gymnasium.make adds the 200-step
-  TimeLimit and the project's runners count the horizon themselves.
+  range). After the physics steps of a control step, a forward pass on the new state
+  gives the observation, the reward and the termination (as mujoco-py's `forward()`
+  after stepping did in the original code). Every physics step and forward pass starts
+  the constraint solver cold (zero warm start), so this reference and the batched
+  VectorEnv produce identical transitions. Episodes have no time limit here;
+  gymnasium.make adds the 200-step TimeLimit and the project's runners count the
+  horizon themselves.
 
   Args:
     family: task family name, e.g. 'halfcheetah_vel' (see families.FAMILIES).
@@ -24,11 +29,12 @@ class TaskEnv(gymnasium.Env):
     dynamics: 'default', or for the ant 'low_friction' / 'crippled' (paper Sec. 5.3).
     keep_xy: keep absolute x/y positions (root qpos and torso CoM) in the observation.
     allow_out_of_range: accept a task outside the family's space (distribution shift).
+    observation: observation layout, 'slbo' or 'rllab' (see envs/observations.py).
   """
   metadata = {'render_modes': []}
 
   def __init__(self, family: str, task=None, dynamics: str = 'default', keep_xy: bool = True,
-               allow_out_of_range: bool = False):
+               allow_out_of_range: bool = False, observation: str = 'slbo'):
     self.family = families.get_family(family)
     self.body = bodies.get_body(self.family.body)
     self.dynamics = dynamics
@@ -36,12 +42,15 @@ class TaskEnv(gymnasium.Env):
     self.allow_out_of_range = allow_out_of_range
     self.model, self._action_mask = bodies.load_model(self.body, dynamics)
     self.data = mujoco.MjData(self.model)
-    self._kept = bodies.kept_indices(self.body, self.model, keep_xy)
-    self.reward_fn = self.family.reward_fn(keep_xy)
+    self.layout = observations.Layout(self.body, self.model, observation, keep_xy)
+    self.state_reward_fn = self.family.reward_fn(keep_xy=True)  # on the full 'slbo' reward state
+    # The same reward on this environment's own observations (what a learned model predicts);
+    # None where the observation does not contain the state the reward reads ('rllab').
+    self.reward_fn = (self.family.reward_fn(keep_xy) if observation == 'slbo' else None)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
-    self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (len(self._kept),), np.float64)
+    self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float64)
     self.set_task(self.family.default_task() if task is None else task)
-    self._obs = None
+    self._reward_state = None
 
   @property
   def dt(self) -> float:
@@ -51,26 +60,29 @@ class TaskEnv(gymnasium.Env):
     """Sets the task parameter (validated against the family's space)."""
     self.task = self.family.validate(task, self.allow_out_of_range)
 
-  def _observe(self) -> np.ndarray:
-    return bodies.read_observation(self.body, self.data)[self._kept]
+  def _observe(self):
+    """(reward state [full_size], observation [obs_dim]) of the current state, after a
+    forward pass on it."""
+    snapshot = observations.forward(self.model, self.data, self.layout.needs_contact_forces)
+    reward_state = self.layout.reward_state(snapshot)
+    return reward_state[0], self.layout(snapshot, reward_state)[0]
 
   def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
     super().reset(seed=seed)
     if options and 'task' in options:
       self.set_task(options['task'])
     bodies.reset_data(self.model, self.data, self.np_random)
-    mujoco.mj_forward(self.model, self.data)
-    self._obs = self._observe()
-    return self._obs.copy(), {}
+    self._reward_state, obs = self._observe()
+    return obs, {}
 
   def step(self, action):
-    if self._obs is None:
+    if self._reward_state is None:
       raise RuntimeError('Call reset() before step().')
     action = np.asarray(action, dtype=np.float64).reshape(self.action_space.shape)
     self.data.ctrl[:] = bodies.control(self.model, self._action_mask, action)
     self.data.qacc_warmstart[:] = 0.0  # a cold solver start, as mujoco.rollout (VectorEnv) does
     mujoco.mj_step(self.model, self.data, nstep=self.body.frame_skip)
-    obs = self._observe()
-    reward, done = self.reward_fn(self._obs, action, obs, self.task, np)
-    self._obs = obs
-    return obs.copy(), float(reward), bool(done), False, {}
+    reward_state, obs = self._observe()
+    reward, done = self.state_reward_fn(self._reward_state, action, reward_state, self.task, np)
+    self._reward_state = reward_state
+    return obs, float(reward), bool(done), False, {}

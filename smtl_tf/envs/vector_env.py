@@ -5,9 +5,10 @@ transitions for a whole batch at once: the physics of every environment advances
 one `mujoco.rollout` call (C loop, no Python per environment), observations come
 from the batched qpos, qvel and sensor arrays, and rewards from the family's
 TaskReward on [n, ...] arrays. Each environment keeps its own task and reset
-generator, seeded like `TaskEnv.reset(seed=seed + i)`, so a VectorEnv reproduces n
-TaskEnvs bit for bit (tests/test_vector_env.py).
+generator (stream (seed, *stream, i) of smtl_tf.seeding), so a VectorEnv reproduces n
+TaskEnvs given the same generators bit for bit (tests/test_vector_env.py).
 """
+import copy
 from typing import Optional, Sequence
 
 import gymnasium
@@ -15,8 +16,10 @@ import mujoco
 import numpy as np
 from mujoco import rollout
 
+from smtl_tf import seeding
 from smtl_tf.envs import bodies
 from smtl_tf.envs import families
+from smtl_tf.envs import observations
 from smtl_tf.envs import point
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS.value
@@ -28,25 +31,38 @@ class VectorEnv:
   Args:
     family: task family name.
     n_envs: number of environments.
-    seed: environment i draws its reset noise from np.random.default_rng(seed + i).
+    seed: the run's seed.
+    stream: the name of these environments' streams: environment i draws its reset
+      noise from seeding.numpy_stream(seed, *stream, i).
     dynamics, keep_xy, allow_out_of_range: as for TaskEnv.
+    observation: the observation layout, 'slbo' or 'rllab' (see envs/observations.py);
+      rewards and terminations are the same for both.
   """
 
-  def __init__(self, family: str, n_envs: int, seed: int, dynamics: str = 'default',
-               keep_xy: bool = True, allow_out_of_range: bool = False):
+  def __init__(self, family: str, n_envs: int, seed: int, stream: Sequence = ('env',),
+               dynamics: str = 'default', keep_xy: bool = True, allow_out_of_range: bool = False,
+               observation: str = 'slbo'):
     self.family = families.get_family(family)
     self.n_envs = n_envs
     self.allow_out_of_range = allow_out_of_range
-    self.reward_fn = self.family.reward_fn(keep_xy)
-    self.rngs = [np.random.default_rng(seed + i) for i in range(n_envs)]
-    self._physics = (_PointPhysics(dynamics, keep_xy) if self.family.body == 'point'
-                     else _MujocoPhysics(self.family.body, dynamics, keep_xy))
+    self.state_reward_fn = self.family.reward_fn(keep_xy=True)  # on the full 'slbo' reward state
+    # The same reward on this environment's own observations (what a learned model predicts);
+    # None where the observation does not contain the state the reward reads ('rllab').
+    self.reward_fn = (self.family.reward_fn(keep_xy) if observation == 'slbo' else None)
+    self.reseed(seed, *stream)
+    self._physics = (_PointPhysics(dynamics, keep_xy, observation) if self.family.body == 'point'
+                     else _MujocoPhysics(self.family.body, dynamics, observation, keep_xy))
     self.obs_dim, self.act_dim = self._physics.obs_dim, self._physics.act_dim
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.obs_dim,), np.float64)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (self.act_dim,), np.float32)
     self.tasks = np.repeat(self.family.default_task()[None], n_envs, axis=0)
     self._states = np.repeat(self._physics.initial_state(None)[None], n_envs, axis=0)
     self._obs = np.zeros((n_envs, self.obs_dim))
+    self._reward_states = np.zeros((n_envs, self._physics.reward_state_dim))
+
+  def reseed(self, seed: int, *stream) -> None:
+    """Environment i draws its resets from seeding.numpy_stream(seed, *stream, i) from now on."""
+    self.rngs = [seeding.numpy_stream(seed, *stream, i) for i in range(self.n_envs)]
 
   @property
   def task(self) -> np.ndarray:
@@ -76,17 +92,16 @@ class VectorEnv:
     indices = np.arange(self.n_envs) if indices is None else np.asarray(indices)
     for i in indices:
       self._states[i] = self._physics.initial_state(self.rngs[i])
-    self._obs[indices] = self._physics.observe(self._states[indices])
+    self._reward_states[indices], self._obs[indices] = self._physics.observe(self._states[indices])
     return self._obs[indices].copy()
 
-  def reset_states(self, n: int, env_index: int = 0) -> np.ndarray:
-    """n reset observations [n, obs_dim] float32 drawn with one environment's generator.
+  def reset_states(self, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n reset observations [n, obs_dim] float32, drawn with rng as reset() draws them.
 
-    No environment's state changes (virtual rollouts start from these).
+    No environment's state or reset stream changes (virtual rollouts start from these).
     """
-    rng = self.rngs[env_index]
     states = np.stack([self._physics.initial_state(rng) for _ in range(n)])
-    return self._physics.observe(states).astype(np.float32)
+    return self._physics.observe(states)[1].astype(np.float32)
 
   def step(self, actions: np.ndarray, indices: Optional[np.ndarray] = None):
     """One control step of the given environments (default all).
@@ -100,9 +115,11 @@ class VectorEnv:
     """
     indices = np.arange(self.n_envs) if indices is None else np.asarray(indices)
     actions = np.asarray(actions, np.float64).reshape(len(indices), self.act_dim)
-    states, obs = self._physics.advance(self._states[indices], actions)
-    rewards, dones = self.reward_fn(self._obs[indices], actions, obs, self.tasks[indices], np)
+    states, reward_states, obs = self._physics.advance(self._states[indices], actions)
+    rewards, dones = self.state_reward_fn(self._reward_states[indices], actions, reward_states,
+                                    self.tasks[indices], np)
     self._states[indices] = states
+    self._reward_states[indices] = reward_states
     self._obs[indices] = obs
     return obs.copy(), np.asarray(rewards, np.float64), np.asarray(dones, bool)
 
@@ -118,40 +135,74 @@ class VectorEnv:
 
 
 class _MujocoPhysics:
-  """Batched MuJoCo physics of one body: full-physics state vectors in, observations out."""
+  """Batched MuJoCo physics of one body: full-physics state vectors in, observations out.
 
-  def __init__(self, body_name: str, dynamics: str, keep_xy: bool):
+  A control step is one `mujoco.rollout` call of frame_skip physics steps. The sensors a
+  rollout records are those of the forward pass at the start of each physics step, i.e.
+  of the state before it; the observation needs the state after the step. A second
+  rollout of one step from the new states, on a copy of the model with contacts,
+  constraints and forces switched off (none of which the sensors read), records
+  exactly the sensors of `mj_forward` on the new states. Layouts with contact forces
+  (rllab's Ant and Humanoid) need the constraint solve and `mj_rnePostConstraint`,
+  and run one `mj_forward` per environment instead.
+  """
+
+  _PROBE_DISABLED = (mujoco.mjtDisableBit.mjDSBL_CONSTRAINT, mujoco.mjtDisableBit.mjDSBL_CONTACT,
+                     mujoco.mjtDisableBit.mjDSBL_SPRING, mujoco.mjtDisableBit.mjDSBL_DAMPER,
+                     mujoco.mjtDisableBit.mjDSBL_ACTUATION,
+                     mujoco.mjtDisableBit.mjDSBL_GRAVITY)
+
+  def __init__(self, body_name: str, dynamics: str, layout: str, keep_xy: bool):
     self.body = bodies.get_body(body_name)
     self.model, self.action_mask = bodies.load_model(self.body, dynamics)
     self.data = mujoco.MjData(self.model)
     self.dt = self.body.dt
     self.act_dim = self.model.nu
-    self.kept = bodies.kept_indices(self.body, self.model, keep_xy)
-    self.obs_dim = len(self.kept)
+    self.layout = observations.Layout(self.body, self.model, layout, keep_xy)
+    self.obs_dim = self.layout.size
+    self.reward_state_dim = self.layout.full_size
+    self._probe = copy.deepcopy(self.model)
+    self._probe.opt.integrator = mujoco.mjtIntegrator.mjINT_EULER
+    for flag in self._PROBE_DISABLED:
+      self._probe.opt.disableflags |= flag.value
     qpos_start = mujoco.mj_stateSize(self.model, mujoco.mjtState.mjSTATE_TIME.value)
     self._qpos = slice(qpos_start, qpos_start + self.model.nq)
     self._qvel = slice(self._qpos.stop, self._qpos.stop + self.model.nv)
-    self._rollout = rollout.Rollout(nthread=0)
-    self._models = []
+    self._rollout = rollout.Rollout(nthread=0)  # threads measured slower on 2 cores
+    self._models, self._probes = [], []
 
   def initial_state(self, rng: Optional[np.random.Generator]) -> np.ndarray:
-    """A reset state [nstate]: qpos0 and zero velocity, plus TaskEnv's noise if rng is given."""
+    """A reset state [nstate]: the body's reset pose at rest, plus TaskEnv's noise if rng is given."""
     if rng is None:
       mujoco.mj_resetData(self.model, self.data)
+      self.data.qpos[:] = bodies.reset_qpos(self.model)
     else:
       bodies.reset_data(self.model, self.data, rng)
     state = np.empty(mujoco.mj_stateSize(self.model, STATE_SPEC))
     mujoco.mj_getState(self.model, self.data, state, STATE_SPEC)
     return state
 
-  def observe(self, states: np.ndarray) -> np.ndarray:
-    """Observations [m, obs_dim] of states [m, nstate] (one mj_forward each; resets only)."""
-    obs = []
-    for state in states:
+  def observe(self, states: np.ndarray, controls: Optional[np.ndarray] = None):
+    """(reward states [m, full_size], observations [m, obs_dim]) of states [m, nstate], one
+    mj_forward each, with actuator controls [m, nu] (default zero, as after a reset; contact
+    forces depend on them)."""
+    controls = np.zeros((len(states), self.model.nu)) if controls is None else controls
+    snapshots = []
+    for state, ctrl in zip(states, controls):
       mujoco.mj_setState(self.model, self.data, state, STATE_SPEC)
-      mujoco.mj_forward(self.model, self.data)
-      obs.append(bodies.read_observation(self.body, self.data))
-    return np.asarray(obs).reshape(len(states), -1)[:, self.kept]
+      self.data.ctrl[:] = ctrl
+      snapshots.append(observations.forward(self.model, self.data,
+                                            self.layout.needs_contact_forces))
+    forces = (np.concatenate([s.contact_forces for s in snapshots])
+              if self.layout.needs_contact_forces else None)
+    snapshot = observations.Snapshot(
+        *(np.concatenate([getattr(s, f) for s in snapshots]).reshape(len(states), -1)
+          for f in ('qpos', 'qvel', 'sensordata')), forces)
+    return self._views(snapshot)
+
+  def _views(self, snapshot: observations.Snapshot):
+    reward_states = self.layout.reward_state(snapshot)
+    return reward_states, self.layout(snapshot, reward_states)
 
   def advance(self, states: np.ndarray, actions: np.ndarray):
     """frame_skip physics steps of every state with its action, in one rollout call.
@@ -160,40 +211,47 @@ class _MujocoPhysics:
       states: [m, nstate]; actions: [m, nu] in [-1, 1] (clipped here).
 
     Returns:
-      (states [m, nstate], observations [m, obs_dim]).
+      (states [m, nstate], reward states [m, full_size], observations [m, obs_dim]).
     """
     m = len(states)
     if len(self._models) < m:
-      self._models = [self.model] * m
+      self._models, self._probes = [self.model] * m, [self._probe] * m
     ctrl = bodies.control(self.model, self.action_mask, actions)
     control = np.repeat(ctrl[:, None, :], self.body.frame_skip, axis=1)
     trajectory = np.empty((m, self.body.frame_skip, states.shape[1]))
-    sensordata = np.empty((m, self.body.frame_skip, self.model.nsensordata))
     self._rollout.rollout(self._models[:m], [self.data], np.ascontiguousarray(states), control,
-                          nstep=self.body.frame_skip, skip_checks=True, state=trajectory,
-                          sensordata=sensordata)
+                          nstep=self.body.frame_skip, skip_checks=True, state=trajectory)
     states = trajectory[:, -1]
-    obs = bodies.observation(self.body, states[:, self._qpos], states[:, self._qvel],
-                             sensordata[:, -1])
-    return states, obs[:, self.kept]
+    if self.layout.needs_contact_forces:
+      return (states, *self.observe(states, ctrl))
+    probed = np.empty((m, 1, states.shape[1]))
+    sensordata = np.empty((m, 1, self.model.nsensordata))
+    self._rollout.rollout(self._probes[:m], [self.data], states, ctrl[:, None, :], nstep=1,
+                          skip_checks=True, state=probed, sensordata=sensordata)
+    snapshot = observations.Snapshot(states[:, self._qpos], states[:, self._qvel],
+                                     sensordata[:, 0])
+    return (states, *self._views(snapshot))
 
 
 class _PointPhysics:
   """The point body (state = position) in numpy."""
 
-  def __init__(self, dynamics: str, keep_xy: bool):
+  def __init__(self, dynamics: str, keep_xy: bool, observation: str):
     if dynamics != 'default' or not keep_xy:
       raise ValueError(f'Unknown dynamics {dynamics!r} for the point body (only "default", '
                        f'with keep_xy=True).')
-    self.dt, self.obs_dim, self.act_dim = 1.0, 2, 2
+    if observation not in observations.LAYOUTS:
+      raise ValueError(f'Unknown observation layout {observation!r}; choose one of '
+                       f'{observations.LAYOUTS}.')
+    self.dt, self.obs_dim, self.act_dim, self.reward_state_dim = 1.0, 2, 2, 2
 
   def initial_state(self, rng) -> np.ndarray:
     del rng
     return np.zeros(2)
 
-  def observe(self, states: np.ndarray) -> np.ndarray:
-    return states.copy()
+  def observe(self, states: np.ndarray):
+    return states.copy(), states.copy()
 
   def advance(self, states: np.ndarray, actions: np.ndarray):
     states = states + point.STEP_SCALE * np.clip(actions, -1.0, 1.0)
-    return states, states.copy()
+    return states, states.copy(), states.copy()
