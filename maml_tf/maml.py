@@ -1,4 +1,4 @@
-"""MAML-TRPO meta-training and its evaluation on the fixed test tasks (DESIGN.md sections 6-7).
+"""MAML-TRPO meta-training and its evaluation on the fixed test tasks (paper appendix, maml_rl).
 
 Each meta-iteration samples meta_batch tasks, collects pre-update episodes per task
 with theta, takes the inner step per task, collects post-update episodes with each
@@ -22,12 +22,13 @@ import tensorflow as tf
 
 from maml_tf import advantages as advantages_lib
 from maml_tf.meta_learner import MAMLLearner
-from maml_tf.sampler import MultiTaskSampler
+from maml_tf.sampler import MultiTaskSampler, slots_for
 from smtl_tf import envs
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
 from smtl_tf import seeding
+from smtl_tf import trained_run as trained_run_lib
 from smtl_tf.model_trainer import check_finite
 from smtl_tf.smtl import check_plan, check_compatible, test_tasks
 
@@ -54,6 +55,8 @@ class MAMLRun:
     sampler = self.train_sampler
     self.learner = MAMLLearner(sampler.obs_dim, sampler.act_dim, seed)
     self.checkpoint = run_dir_lib.RunCheckpoint(run_dir, learner=self.learner)
+    self.trained = run_dir_lib.RunCheckpoint(run_dir, name=trained_run_lib.TRAINED,
+                                             learner=self.learner)
     self.samplers = {'train': self.train_sampler, 'test': self.test_sampler}
     self._process = tf.function(lambda batch: advantages_lib.process(batch, self.gamma))
 
@@ -74,10 +77,22 @@ class MAMLRun:
     return self.test_sampler.episode_returns(self.act_fn(params), n_episodes,
                                              'evaluate').mean(axis=1)
 
-  def save(self, progress: Dict, fast_params=None) -> None:
+  def save(self, progress: Dict, fast_params=None, checkpoint=None) -> None:
     arrays = {} if fast_params is None else {
         f'{FAST_PREFIX}{i}': np.asarray(p) for i, p in enumerate(fast_params)}
-    self.checkpoint.save({**progress, **run_state.capture(self.rng, self.samplers)}, arrays)
+    checkpoint = checkpoint or self.checkpoint
+    checkpoint.save({**progress, **run_state.capture(self.rng, self.samplers)}, arrays)
+
+  def start_from_trained_run(self, trained_run: str, plan: Dict) -> Dict:
+    """This run starts its evaluation from trained_run's end of meta-training
+    (smtl_tf/trained_run.py); returns the progress record at the start of evaluation."""
+    progress, _ = trained_run_lib.restore(trained_run, self.run_dir, learner=self.learner)
+    progress = trained_run_lib.without_runner(progress, 'test')  # unused in meta-training
+    run_state.restore(progress, self.rng, self.samplers)
+    progress['plan'] = plan
+    self.save(progress, checkpoint=self.trained)
+    self.save(progress)
+    return progress
 
   def restore(self):
     restored = self.checkpoint.restore()
@@ -90,11 +105,6 @@ class MAMLRun:
     return progress, fast
 
 
-def slots_for(budget: int, horizon: int) -> int:
-  """Slots per task that let a budget's episodes all run at once: ceil(budget / horizon)."""
-  return -(-budget // horizon)
-
-
 @gin.configurable
 def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = None,
              train_dynamics: str = 'default', test_dynamics: str = 'default',
@@ -102,7 +112,8 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
              n_adapt: int = 3, adapt_budget: Optional[int] = None,
              test_learning_rates: Sequence[float] = (0.1, 0.05),
              eval_episodes: int = 20, horizon: int = 200, gamma: float = 0.99,
-             keep_xy: bool = True, observation: str = 'slbo', experiment: str = '') -> Dict:
+             keep_xy: bool = True, observation: str = 'slbo', experiment: str = '',
+             trained_run: Optional[str] = None) -> Dict:
   """Meta-trains MAML-TRPO, evaluates it on the fixed test tasks and writes results.json.
 
   Args:
@@ -125,6 +136,9 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
     gamma: discount (0.99).
     observation: observation layout of the environments ('slbo', or 'rllab': maml_rl's).
     experiment: experiment name written into results.json.
+    trained_run: a finished MAML run with this run's training settings and seed: this run
+      skips meta-training and evaluates that run's meta-parameters on its own test tasks
+      (smtl_tf/trained_run.py). Used only when this run has no checkpoint yet.
   """
   test_family = test_family or family
   train_budget = n_episodes * horizon
@@ -142,15 +156,18 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
           'meta_batch': meta_batch, 'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt,
           'train_budget': train_budget, 'adapt_budget': adapt_budget, 'observation': observation}
   progress, fast = run.restore()
-  if progress is None:
+  if progress is not None:
+    check_plan(run.checkpoint.directory, progress.get('plan'), plan)
+  elif trained_run:
+    progress = run.start_from_trained_run(trained_run, plan)
+  else:
     progress = {'phase': 'train', 'next_iteration': 0, 'next_stage': 0, 'train_log': [],
                 'test_records': [], 'plan': plan}
-  else:
-    check_plan(run.checkpoint.directory, progress.get('plan'), plan)
   if progress['phase'] == 'train':
     meta_train(run, progress, family, n_iterations, meta_batch, train_budget)
     progress['train_wall_seconds'] = run.checkpoint.wall_seconds()
     progress['phase'] = 'adapt'
+    run.save(progress, checkpoint=run.trained)  # where evaluations of other test tasks start
     run.save(progress)
   if progress['phase'] == 'adapt':
     evaluate(run, progress, fast, evaluation_tasks, n_adapt, test_learning_rates, adapt_budget,
@@ -164,7 +181,8 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
       eval_real_samples=train_steps['evaluate'] + test_steps['evaluate'],
       test_records=progress['test_records'], extra={'train_log': progress['train_log'],
                                         'wall_seconds': run.checkpoint.wall_seconds(),
-                                        'train_wall_seconds': progress['train_wall_seconds']})
+                                        'train_wall_seconds': progress['train_wall_seconds'],
+                                        'trained_from': progress.get('trained_from')})
   results_lib.write(run_dir, record)
   results_lib.log_summary(run_dir, record)
   print(results_lib.format_table(record))

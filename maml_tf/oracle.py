@@ -1,6 +1,6 @@
 """The oracle: a policy that sees the task parameter, trained with TRPO on fresh tasks.
 
-Every training episode draws a new task from the family (DESIGN.md section 6); the
+Every training episode draws a new task from the family (as maml_rl's oracle); the
 task is appended to the observation. At test time each test task is fixed and the
 policy's return is measured with no update (its single "iteration 0").
 """
@@ -13,6 +13,7 @@ import numpy as np
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
+from smtl_tf import trained_run as trained_run_lib
 from smtl_tf.model_free import RealTRPOAgent
 from smtl_tf.envs.vector_env import VectorEnv
 from smtl_tf.real_runner import RealRunner
@@ -81,7 +82,8 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
                train_dynamics: str = 'default', test_dynamics: str = 'default',
                n_iterations: int = 500, n_envs: int = 20, eval_episodes: int = 20,
                checkpoint_every: int = 10, keep_xy: bool = True, observation: str = 'slbo',
-               show_task: bool = True, experiment: str = '') -> Dict:
+               show_task: bool = True, experiment: str = '',
+               trained_run: Optional[str] = None) -> Dict:
   """Trains the oracle with TRPO (RealTRPOAgent.n_trpo samples per update) and evaluates it.
 
   Args:
@@ -95,6 +97,9 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
       the task is appended.
     show_task: False trains the task-blind ablation (same tasks, task not observed); use
       train_eval.algorithm = 'task_blind' (run_task_blind) so it gets its own run directory.
+    trained_run: a finished oracle run with this run's training settings and seed: this run
+      skips training and evaluates that run's policy on its own test tasks
+      (smtl_tf/trained_run.py). Used only when this run has no checkpoint yet.
   """
   test_family = test_family or family
   check_compatible(family, test_family)
@@ -110,15 +115,20 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
   evaluation_tasks = test_tasks(test_family)
   plan = {'family': family, 'test_family': test_family, 'n_iterations': n_iterations,
           'test_tasks': evaluation_tasks.tolist(), 'observation': observation}
+  trained = run_dir_lib.RunCheckpoint(run_dir, name=trained_run_lib.TRAINED, agent=agent)
   restored = checkpoint.restore()
   progress = {'next_iteration': 0, 'train_log': [], 'test_records': [], 'plan': plan}
   if restored:
     progress = restored[0]
     check_plan(checkpoint.directory, progress.get('plan'), plan)
+  elif trained_run:
+    progress, _ = trained_run_lib.restore(trained_run, run_dir, agent=agent)
+    progress = {**trained_run_lib.without_runner(progress, 'test'), 'plan': plan}
+  if restored or trained_run:
     run_state.restore(progress, agent.generators, runners)
 
-  def save():
-    checkpoint.save({**progress, **run_state.capture(agent.generators, runners)}, {})
+  def save(to=checkpoint):
+    to.save({**progress, **run_state.capture(agent.generators, runners)}, {})
 
   meter = run_dir_lib.Progress(run_dir, n_iterations + len(evaluation_tasks),
                                progress['next_iteration'] + len(progress['test_records']))
@@ -133,6 +143,8 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
     if (iteration + 1) % checkpoint_every == 0 or iteration + 1 == n_iterations:
       save()
   progress.setdefault('train_wall_seconds', checkpoint.wall_seconds())
+  if not progress['test_records']:
+    save(trained)  # the end of training, where evaluations of other test tasks start
   agent.runner = test_runner
   for index in range(len(progress['test_records']), len(evaluation_tasks)):
     task = evaluation_tasks[index]
@@ -148,7 +160,8 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
       train_real_samples=runner.steps['collect'], eval_real_samples=test_runner.steps['evaluate'],
       test_records=progress['test_records'], extra={'train_log': progress['train_log'],
                                         'wall_seconds': checkpoint.wall_seconds(),
-                                        'train_wall_seconds': progress['train_wall_seconds']})
+                                        'train_wall_seconds': progress['train_wall_seconds'],
+                                        'trained_from': progress.get('trained_from')})
   results_lib.write(run_dir, record)
   results_lib.log_summary(run_dir, record)
   print(results_lib.format_table(record))

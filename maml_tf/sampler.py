@@ -32,6 +32,12 @@ from smtl_tf.envs.vector_env import VectorEnv
 ActFn = Callable[[np.ndarray], np.ndarray]
 
 
+def slots_for(budget, horizon: int):
+  """Episodes of at most horizon steps that a budget of samples needs at least (and slots per
+  task that let them all run at once): ceil(budget / horizon), elementwise for arrays."""
+  return -(-budget // horizon)
+
+
 @gin.configurable
 class MultiTaskSampler:
   """n_tasks x slots_per_task environments of one family.
@@ -108,10 +114,10 @@ class MultiTaskSampler:
     packed = _PackedEpisodes(self.n_tasks, self.capacity(budget), self.obs_dim, self.act_dim)
     episodes = _RunningEpisodes(self.n_tasks, self.slots_per_task, self.horizon, self.obs_dim,
                                 self.act_dim)
-    width = min(self.slots_per_task, -(-budget // self.horizon))   # slots that can ever be busy
+    width = min(self.slots_per_task, slots_for(budget, self.horizon))  # slots that can ever be busy
     while True:
       room = np.maximum(budget - packed.samples - self.horizon * episodes.running.sum(axis=1), 0)
-      starts = episodes.free_slots(-(-room // self.horizon))   # ceil(room / H) new episodes
+      starts = episodes.free_slots(slots_for(room, self.horizon))  # new episodes for the room
       if starts.any():
         episodes.start(starts, self.env.reset(self.env_index[starts]))
       if not episodes.running.any():

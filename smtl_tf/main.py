@@ -3,6 +3,7 @@
 Run-length and placement are flags; every hyperparameter is a gin binding.
 """
 import os
+from typing import Optional
 
 import gin
 from absl import app
@@ -21,6 +22,9 @@ flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings overriding the files
 flags.DEFINE_string('root_dir', 'runs', 'Root of run directories: '
                     '<root_dir>/<experiment>/<algorithm>/seed_<seed>/.')
 flags.DEFINE_integer('seed', 0, 'Seeds task sampling, initialization and environment resets.')
+flags.DEFINE_string('trained_run', None, 'A finished run of the same algorithm, seed and training '
+                    'settings (e.g. runs/halfcheetah_vel/smtl/seed_0): skip training and evaluate '
+                    'its trained state on this experiment\'s test tasks (shift experiments).')
 FLAGS = flags.FLAGS
 
 SINGLE_TASK = {'slbo': single_task.run_slbo, 'trpo': single_task.run_trpo}
@@ -32,11 +36,12 @@ ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
 @gin.configurable
 def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
                algorithm: str = gin.REQUIRED, family: str = gin.REQUIRED, task=None,
-               label: str = None):
+               label: str = None, trained_run: Optional[str] = None):
   """Runs one algorithm on one experiment and writes its run directory.
 
   Args:
-    root_dir, seed: from the flags.
+    root_dir, seed, trained_run: from the flags (trained_run: multi-task algorithms only, see
+      smtl_tf/trained_run.py).
     experiment: experiment name (the run directory's second level).
     algorithm: one of ALGORITHMS.
     family: (training) task family name (smtl_tf.envs.FAMILIES).
@@ -52,8 +57,11 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
   if algorithm in SINGLE_TASK:
     if task is None:
       raise ValueError(f'Algorithm {algorithm!r} trains on one task: bind train_eval.task.')
+    if trained_run:
+      raise ValueError(f'--trained_run applies to the multi-task algorithms, not {algorithm!r}.')
     return SINGLE_TASK[algorithm](run_dir=run_dir, family=family, task=task, seed=seed)
-  return MULTI_TASK[algorithm](run_dir=run_dir, family=family, seed=seed, experiment=experiment)
+  return MULTI_TASK[algorithm](run_dir=run_dir, family=family, seed=seed, experiment=experiment,
+                               trained_run=trained_run)
 
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -83,7 +91,7 @@ def main(argv):
     parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
   except ConfigError as error:
     raise app.UsageError(str(error)) from error
-  train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed)
+  train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed, trained_run=FLAGS.trained_run)
 
 
 if __name__ == '__main__':

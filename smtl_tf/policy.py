@@ -7,6 +7,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from smtl_tf import networks
+from smtl_tf import seeding
 from smtl_tf.normalizer import Normalizer
 
 tfd = tfp.distributions
@@ -53,13 +54,13 @@ class GaussianPolicy(tf.Module):
     self.init_std = init_std
     self.log_std = tf.Variable(tf.fill([self.n_members, act_dim], float(np.log(init_std))),
                                name='log_std')
-    self.sampler = tf.random.Generator.from_state(_philox(sampler_key), 'philox')
+    self.sampler = tf.random.Generator.from_state(seeding.philox_from_key(sampler_key), 'philox')
 
   def reinitialize(self, rng: np.random.Generator, sampler_key: int) -> None:
     """A fresh policy in place: new weights, initial log-std, reseeded sampler."""
     self.net.reinitialize(rng)
     self.log_std.assign(tf.fill(self.log_std.shape, float(np.log(self.init_std))))
-    self.sampler.reset(_philox(sampler_key))
+    self.sampler.reset(seeding.philox_from_key(sampler_key))
 
   @property
   def mean_variables(self):
@@ -91,12 +92,6 @@ class GaussianPolicy(tf.Module):
   def numpy_sampler(self) -> 'NumpySampler':
     """The current policy as a numpy sampler for the real runner (see NumpySampler)."""
     return NumpySampler(self)
-
-
-def _philox(key: int) -> np.ndarray:
-  """A Philox state [3] int64: counter 0, the given 64-bit key (distinct keys: independent
-  streams, unlike from_seed's consecutive integer seeds)."""
-  return np.array([0, 0, key], np.uint64).view(np.int64)
 
 
 class NumpySampler:

@@ -31,14 +31,13 @@ def restore(record: Dict, generators: Generators, runners: Dict[str, RealRunner]
   if isinstance(generators, np.random.Generator):
     generators.bit_generator.state = record['rng_state']
   else:
-    saved = record.get('rng_states', {})
-    missing = sorted(set(generators) - set(saved))
-    if missing:
+    if 'rng_states' not in record:
       raise CheckpointError(
-          f'The checkpoint holds no state for the random streams {missing}: it was written by '
-          f'an older version of this code. Start the run again in a new --root_dir.')
+          'The checkpoint holds no named random streams: it was written by an older version '
+          'of this code. Start the run again in a new --root_dir.')
     for name, rng in generators.items():
-      rng.bit_generator.state = saved[name]
+      if name in record['rng_states']:  # a stream added after this record (e.g. the members
+        rng.bit_generator.state = record['rng_states'][name]  # of test_batch > 1) starts fresh
   for name, runner in runners.items():
     if name not in record['runners']:
       continue  # a runner added after this record was written (e.g. batched test tasks) starts fresh

@@ -47,10 +47,10 @@ def numpy_stream(seed: int, *path: Word) -> np.random.Generator:
 def philox_state(seed: int, *path: Word) -> np.ndarray:
   """A TensorFlow Philox generator state [3] int64 for the stream: counter 0, key from the
   sequence (use with tf.random.Generator.from_state(state, 'philox'))."""
-  key = sequence(seed, *path).generate_state(1, np.uint64)[0]
+  return philox_from_key(sequence(seed, *path).generate_state(1, np.uint64)[0])
+
+
+def philox_from_key(key: int) -> np.ndarray:
+  """A TensorFlow Philox generator state [3] int64: counter 0, the given 64-bit key (distinct
+  keys: independent streams)."""
   return np.array([0, 0, key], np.uint64).view(np.int64)
-
-
-def int_seed(seed: int, *path: Word) -> int:
-  """A 31-bit integer seed for APIs that take one (e.g. stateless TF ops)."""
-  return int(sequence(seed, *path).generate_state(1, np.uint32)[0] >> 1)

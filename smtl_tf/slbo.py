@@ -151,9 +151,13 @@ class SLBOAgent(tf.Module):
     for target, source in zip(targets, sources, strict=True):
       value = source.numpy()
       target.assign(np.repeat(value, self.n_members, axis=0) if value.ndim else value)
+    self.reset_optimizers()
+    self.dataset = MemberDatasets(trained.dataset, self.n_members, own_capacity)
+
+  def reset_optimizers(self) -> None:
+    """Fresh Adam moments for the model and the value fit (the start of a test task)."""
     self.model_trainer.reset_optimizer()
     self.trpo.reset_value_fit_optimizer()
-    self.dataset = MemberDatasets(trained.dataset, self.n_members, own_capacity)
 
   def collect(self, n_samples: int, purpose: str = 'collect') -> np.ndarray:
     """Collects n_samples real samples per member with OU noise, adds them to the (member's)

@@ -6,7 +6,7 @@ collect n_collect noisy real samples and VirtualTraining(n_inner). The dynamics
 model, normalizers, value function, their optimizer states and the dataset
 carry over from task to task; only the policy is re-initialized.
 
-Adaptation (DESIGN.md section 7): each test task starts from the trained state
+Adaptation (the evaluation protocol shared by every algorithm): each test task starts from the trained state
 (restored from `checkpoints_trained/`), warms up a fresh policy on the model (0
 real samples), then runs n_adapt SLBO stages; the real return is measured after
 the warm-up and after every stage. Test tasks do not see each other's data.
@@ -23,10 +23,11 @@ from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
 from smtl_tf import seeding
+from smtl_tf import trained_run as trained_run_lib
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.slbo import SLBOAgent
 
-TRAINED = 'checkpoints_trained'
+TRAINED = trained_run_lib.TRAINED
 
 
 def check_compatible(train_family: str, test_family: str) -> None:
@@ -102,6 +103,20 @@ class SMTLRun:
     checkpoint.save({**progress, **run_state.capture(self.generators, self.runners)},
                     run_state.dataset_arrays(self.agent.dataset))
 
+  def start_from_trained_run(self, trained_run: str, plan: Dict) -> Dict:
+    """This run starts its evaluation from trained_run's end of training (smtl_tf/trained_run.py):
+    the trained state is restored, saved as this run's own trained state and checkpoint, and
+    the progress record at the start of evaluation is returned."""
+    progress, arrays = trained_run_lib.restore(trained_run, self.run_dir, agent=self.agent)
+    for name in ('test', 'test_batch'):  # unused in training: they start fresh, as there
+      progress = trained_run_lib.without_runner(progress, name)
+    progress = self.load((progress, arrays))
+    progress.update({'phase': 'adapt', 'next_test': 0, 'next_stage': 0, 'test_records': [],
+                     'plan': plan})
+    self.save(self.trained, progress)
+    self.save(self.checkpoint, progress)
+    return progress
+
   def restore_trained(self) -> None:
     """Resets model, normalizers, value function and dataset to the end of training, with
     fresh Adam states for the model and the value fit (the original's evaluation processes
@@ -117,8 +132,7 @@ class SMTLRun:
           f'No trained state in {self.trained.directory}: run training first.')
     self.load(restored)
     run_state.restore(current, self.generators, self.runners)
-    self.agent.model_trainer.reset_optimizer()
-    self.agent.trpo.reset_value_fit_optimizer()
+    self.agent.reset_optimizers()
 
 
 @gin.configurable
@@ -127,7 +141,8 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
              n_tasks: int = 100, n_warmup: int = 40, n_slbo: int = 1, n_inner: int = 0,
              n_collect: int = 4000, n_adapt: int = 3, n_adapt_inner: int = 40,
              eval_episodes: int = 20, n_envs: int = 20, keep_xy: bool = True,
-             test_batch: int = 1, experiment: str = '') -> Dict:
+             test_batch: int = 1, experiment: str = '',
+             trained_run: Optional[str] = None) -> Dict:
   """Trains SMTL on a task family, then adapts to the fixed test tasks and writes results.json.
 
   Args:
@@ -152,6 +167,9 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
       value functions, normalizers, model copies and data); 1 adapts them one after another.
       Must divide the number of test tasks.
     experiment: experiment name written into results.json.
+    trained_run: a finished SMTL training run with this run's training settings and seed:
+      this run skips training and adapts that run's trained state to its own test tasks
+      (smtl_tf/trained_run.py). Used only when this run has no checkpoint yet.
 
   Returns:
     The results record (see smtl_tf/results.py).
@@ -173,9 +191,13 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
           'test_tasks': evaluation_tasks.tolist(), 'n_adapt': n_adapt}
   if selector.active:
     plan['selection'] = [selector.rating, selector.min_seen, selector.quantile, selector.window]
-  progress = run.load(restored) if restored else {
-      'phase': 'train', 'next_task': 0, 'next_test': 0, 'next_stage': 0, 'train_log': [],
-      'test_records': [], 'plan': plan}
+  if restored:
+    progress = run.load(restored)
+  elif trained_run:
+    progress = run.start_from_trained_run(trained_run, plan)
+  else:
+    progress = {'phase': 'train', 'next_task': 0, 'next_test': 0, 'next_stage': 0,
+                'train_log': [], 'test_records': [], 'plan': plan}
   progress.setdefault('kept_tasks', len(progress['train_log']))
   progress.setdefault('ratings', [])
   progress.setdefault('selection_log', [])
@@ -206,7 +228,8 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
       extra={'wall_seconds': run.checkpoint.wall_seconds(),
              'train_wall_seconds': progress['train_wall_seconds'],
              'train_tasks': [entry['task'] for entry in progress['train_log']],
-             'train_log': progress['train_log'], 'selection': {
+             'train_log': progress['train_log'], 'trained_from': progress.get('trained_from'),
+             'selection': {
                  'rating': selector.rating, 'min_seen': selector.min_seen,
                  'quantile': selector.quantile, 'window': selector.window,
                  'rating_real_samples': train_steps['rating'],

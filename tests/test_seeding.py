@@ -56,3 +56,17 @@ def test_a_test_tasks_streams_depend_only_on_seed_and_index():
   agent.reseed('test_task', 8)
   assert _first_draws(agent.generators['policy']) != _first_draws(
       seeding.numpy_stream(4, 'test_task', 7, 'policy'))
+
+
+def test_restoring_a_record_leaves_streams_it_does_not_hold_fresh():
+  from smtl_tf import run_state
+  from smtl_tf.run_dir import CheckpointError
+  saved = {'a': seeding.numpy_stream(0, 'a')}
+  saved['a'].standard_normal(3)
+  record = run_state.capture(saved, {})
+  generators = {'a': seeding.numpy_stream(0, 'a'), 'b': seeding.numpy_stream(0, 'b')}
+  run_state.restore(record, generators, {})  # 'b' was added later (e.g. test_batch > 1)
+  assert _first_draws(generators['a']) == _first_draws(saved['a'])
+  assert _first_draws(generators['b']) == _first_draws(seeding.numpy_stream(0, 'b'))
+  with pytest.raises(CheckpointError, match='older version'):
+    run_state.restore({'rng_state': {}, 'runners': {}}, generators, {})

@@ -26,6 +26,8 @@ import gymnasium
 import mujoco
 import numpy as np
 
+from smtl_tf.envs import simple_humanoid
+
 ASSET_DIR = os.path.join(os.path.dirname(gymnasium.__file__), 'envs', 'mujoco', 'assets')
 EULER, RK4 = mujoco.mjtIntegrator.mjINT_EULER, mujoco.mjtIntegrator.mjINT_RK4
 
@@ -87,11 +89,6 @@ def rllab_ant_spec() -> mujoco.MjSpec:
   return spec
 
 
-def _simple_humanoid_spec() -> mujoco.MjSpec:
-  from smtl_tf.envs import simple_humanoid  # pylint: disable=g-import-not-at-top
-  return simple_humanoid.build_spec()
-
-
 BODIES = {
     'halfcheetah': Body('halfcheetah', lambda: gymnasium_spec('half_cheetah.xml'),
                         timestep=0.01, integrator=EULER, frame_skip=1,
@@ -102,8 +99,8 @@ BODIES = {
                 goal_bonus=1.0, alive_bonus=0.05, ctrl_coef=0.005, lateral_coef=0.0,
                 z_range=(0.2, 1.0), with_torso_xmat=True, rllab_drops_root_x=False,
                 rllab_contact_forces=True),
-    'humanoid': Body('humanoid', _simple_humanoid_spec, timestep=0.01, integrator=RK4,
-                     frame_skip=1, goal_bonus=0.8, alive_bonus=0.2, ctrl_coef=5e-4,
+    'humanoid': Body('humanoid', simple_humanoid.build_spec, timestep=simple_humanoid.TIMESTEP,
+                     integrator=RK4, frame_skip=1, goal_bonus=0.8, alive_bonus=0.2, ctrl_coef=5e-4,
                      lateral_coef=5e-3, z_range=(0.8, 2.0), with_torso_xmat=False,
                      rllab_drops_root_x=False, rllab_contact_forces=True),
 }

@@ -95,6 +95,12 @@ class TaskFamily:
           f'allow_out_of_range=True for a deliberate distribution-shift test.')
     return array
 
+  def observation_reward_fn(self, observation: str,
+                            keep_xy: bool) -> Optional[rewards.TaskReward]:
+    """The reward on an environment's own observations (what a learned model predicts): the
+    'slbo' layout's; None for the 'rllab' layout, which lacks the state the reward reads."""
+    return self.reward_fn(keep_xy) if observation == 'slbo' or self.body == 'point' else None
+
   def reward_fn(self, keep_xy: bool = True) -> rewards.TaskReward:
     if self.body == 'point':
       return rewards.TaskReward(objective=self.objective, goal_bonus=0.0, alive_bonus=0.0,

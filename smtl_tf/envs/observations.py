@@ -88,13 +88,6 @@ class Layout:
                    + (6 * model.nbody if body.rllab_contact_forces else 0)
                    + (9 if body.with_torso_xmat else 0) + 3)
 
-  @property
-  def z_index(self) -> Optional[int]:
-    """Index of the torso height in this layout's 'slbo' observation (None: never terminates)."""
-    if self.body.z_range is None:
-      return None
-    return 2 if self.keep_xy else 0  # qpos = (x, y, z, ...) for free-floating bodies
-
   def _kept_slbo_entries(self) -> np.ndarray:
     if self.keep_xy:
       return np.arange(self.full_size)

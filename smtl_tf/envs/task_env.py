@@ -44,9 +44,7 @@ class TaskEnv(gymnasium.Env):
     self.data = mujoco.MjData(self.model)
     self.layout = observations.Layout(self.body, self.model, observation, keep_xy)
     self.state_reward_fn = self.family.reward_fn(keep_xy=True)  # on the full 'slbo' reward state
-    # The same reward on this environment's own observations (what a learned model predicts);
-    # None where the observation does not contain the state the reward reads ('rllab').
-    self.reward_fn = (self.family.reward_fn(keep_xy) if observation == 'slbo' else None)
+    self.reward_fn = self.family.observation_reward_fn(observation, keep_xy)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float64)
     self.set_task(self.family.default_task() if task is None else task)

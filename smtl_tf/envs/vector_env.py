@@ -46,9 +46,7 @@ class VectorEnv:
     self.n_envs = n_envs
     self.allow_out_of_range = allow_out_of_range
     self.state_reward_fn = self.family.reward_fn(keep_xy=True)  # on the full 'slbo' reward state
-    # The same reward on this environment's own observations (what a learned model predicts);
-    # None where the observation does not contain the state the reward reads ('rllab').
-    self.reward_fn = (self.family.reward_fn(keep_xy) if observation == 'slbo' else None)
+    self.reward_fn = self.family.observation_reward_fn(observation, keep_xy)
     self.reseed(seed, *stream)
     self._physics = (_PointPhysics(dynamics, keep_xy, observation) if self.family.body == 'point'
                      else _MujocoPhysics(self.family.body, dynamics, observation, keep_xy))
@@ -224,10 +222,9 @@ class _MujocoPhysics:
     states = trajectory[:, -1]
     if self.layout.needs_contact_forces:
       return (states, *self.observe(states, ctrl))
-    probed = np.empty((m, 1, states.shape[1]))
     sensordata = np.empty((m, 1, self.model.nsensordata))
     self._rollout.rollout(self._probes[:m], [self.data], states, ctrl[:, None, :], nstep=1,
-                          skip_checks=True, state=probed, sensordata=sensordata)
+                          skip_checks=True, sensordata=sensordata)
     snapshot = observations.Snapshot(states[:, self._qpos], states[:, self._qvel],
                                      sensordata[:, 0])
     return (states, *self._views(snapshot))
