@@ -6,9 +6,10 @@ Each DIR is a run directory or any directory above run directories (e.g.
 runs/halfcheetah_vel): every results.json below it is used. One panel per
 experiment: mean return over test tasks (all seeds pooled) against real
 adaptation samples, with a 95% bootstrap confidence band, one line per algorithm;
-an algorithm without updates (the oracle) is a dashed horizontal line. Writes
-<out>.png and <out>.md (returns at each adaptation iteration, real training
-samples and wall time per algorithm).
+an algorithm without updates (the oracle) is a dashed horizontal line. Where the
+original code's numbers are known (launch/references.py), they are drawn as their
+own markers and rows (--references). Writes <out>.png and <out>.md (returns at each
+adaptation iteration, real training samples and wall time per phase per algorithm).
 """
 import collections
 import math
@@ -21,14 +22,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from launch import references as references_lib  # noqa: E402
 from smtl_tf import results as results_lib  # noqa: E402
 from smtl_tf.run_dir import format_seconds  # noqa: E402
 
 flags.DEFINE_string('out', 'figure', 'Output path without extension (.png and .md are written).')
+flags.DEFINE_bool('references', True, "Draw the original code's numbers where known "
+                  '(launch/references.py).')
 FLAGS = flags.FLAGS
 
 COLOURS = {'smtl': 'tab:blue', 'maml': 'tab:red', 'oracle': 'tab:green',
-           'task_blind': 'tab:gray'}
+           'task_blind': 'tab:gray', 'random': 'black'}
 
 
 def pool(records: List[Dict]) -> List[Dict]:
@@ -43,7 +47,27 @@ def group(records: List[Dict]) -> Dict[str, Dict[str, List[Dict]]]:
   return grouped
 
 
-def plot(records: List[Dict], out: str) -> None:
+def _step_samples(by_algorithm: Dict[str, List[Dict]]) -> List[int]:
+  """Adaptation samples after 0, 1, ... iterations in our runs (the x of the references)."""
+  for runs in by_algorithm.values():
+    summary = pool(runs)
+    if len(summary) > 1:
+      return [row['adapt_samples'] for row in summary]
+  return []
+
+
+def _plot_references(axis, experiment: str, x: List[int]) -> None:
+  for reference in references_lib.for_experiment(experiment):
+    colour = COLOURS.get(reference.algorithm)
+    if len(reference.returns) == 1:
+      axis.axhline(reference.returns[0], color=colour, linestyle=':', linewidth=1.5,
+                   label=f'{reference.label}, reported')
+    elif len(x) >= len(reference.returns):
+      axis.plot(x[:len(reference.returns)], reference.returns, color=colour, linestyle=':',
+                marker='x', markersize=7, label=f'{reference.label}, reported')
+
+
+def plot(records: List[Dict], out: str, with_references: bool = True) -> None:
   grouped = group(records)
   n = len(grouped)
   columns = min(n, 3)
@@ -65,6 +89,8 @@ def plot(records: List[Dict], out: str) -> None:
                 label=label)
       axis.fill_between(x, [row['ci_low'] for row in summary], [row['ci_high'] for row in summary],
                         color=COLOURS.get(algorithm), alpha=0.2)
+    if with_references:
+      _plot_references(axis, experiment, _step_samples(by_algorithm))
     axis.set_xlim(-0.03 * max(x_max, 1), 1.03 * max(x_max, 1))
     axis.set_title(experiment)
     axis.set_xlabel('real adaptation samples')
@@ -78,14 +104,16 @@ def plot(records: List[Dict], out: str) -> None:
   figure.savefig(f'{out}.png', dpi=120)
 
 
-def table(records: List[Dict]) -> str:
-  lines = []
+def table(records: List[Dict], with_references: bool = True) -> str:
+  lines, sources = [], {}
   for experiment, by_algorithm in sorted(group(records).items()):
-    n_iterations = max(len(pool(runs)) for runs in by_algorithm.values())
+    known = references_lib.for_experiment(experiment) if with_references else ()
+    n_iterations = max([len(pool(runs)) for runs in by_algorithm.values()]
+                       + [len(reference.returns) for reference in known])
     header = ' | '.join(f'iter {k}' for k in range(n_iterations))
     lines += [f'### {experiment}', '',
               f'| algorithm | seeds | test tasks | {header} | real training samples '
-              f'| training wall time | total wall time |',
+              f'| training wall time | evaluation wall time |',
               '|---' * (n_iterations + 6) + '|']
     for algorithm, runs in sorted(by_algorithm.items()):
       cells = [f"{row['mean']:.1f} [{row['ci_low']:.1f}, {row['ci_high']:.1f}]" for row in pool(runs)]
@@ -95,16 +123,25 @@ def table(records: List[Dict]) -> str:
       cells += [''] * (n_iterations - len(cells))
       lines.append(f"| {name} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} "
                    f"| {_mean_hours(runs, 'train_wall_seconds')} "
-                   f"| {_mean_hours(runs, 'wall_seconds')} |")
+                   f"| {_mean_hours(runs, 'wall_seconds', minus='train_wall_seconds')} |")
+    for reference in known:
+      mark = sources.setdefault(reference.source, len(sources) + 1)
+      cells = [f'{value:.1f}' for value in reference.returns]
+      cells += [''] * (n_iterations - len(cells))
+      lines.append(f"| {reference.label} [{mark}] | | 40 | {' | '.join(cells)} | | | |")
     lines.append('')
   lines.append('Mean return over test tasks (seeds pooled) with a 95% bootstrap confidence '
                'interval; iteration k follows k rounds of real adaptation samples. Samples and '
-               'wall times are means over seeds (wall time: this machine, one job at a time).')
+               'wall times are means over seeds (wall time: this machine, one job at a time; '
+               'evaluation: total minus training).')
+  for source, mark in sources.items():
+    lines += ['', f'[{mark}] {source}.']
   return '\n'.join(lines)
 
 
-def _mean_hours(runs: List[Dict], key: str) -> str:
-  values = [r[key] for r in runs if key in r]
+def _mean_hours(runs: List[Dict], key: str, minus: str = None) -> str:
+  values = [r[key] - (r[minus] if minus else 0.0) for r in runs
+            if key in r and (minus is None or minus in r)]
   if not values:
     return 'n/a'
   return format_seconds(sum(values) / len(values))
@@ -117,9 +154,9 @@ def main(argv):
     records = [results_lib.load(path) for path in results_lib.find(argv[1:])]
   except ValueError as error:
     raise app.UsageError(str(error)) from error
-  plot(records, FLAGS.out)
+  plot(records, FLAGS.out, FLAGS.references)
   with open(f'{FLAGS.out}.md', 'w') as f:
-    f.write(table(records) + '\n')
+    f.write(table(records, FLAGS.references) + '\n')
   print(f'Wrote {FLAGS.out}.png and {FLAGS.out}.md')
 
 

@@ -64,8 +64,11 @@ def test_side_by_side_then_plot_end_to_end(tmp_path):
   assert os.path.getsize(f'{out}.png') > 10_000
   with open(f'{out}.md') as f:
     table = f.read()
-  for row in ('| maml | 1 |', '| oracle (no update) | 1 |', '| smtl | 1 |'):
+  for row in ('| maml | 1 |', '| oracle (no update) | 1 |', '| smtl | 1 |',
+              '| SMTL (original code) [1] | | 40 | -30.5 | -32.0 |',
+              '| oracle (maml_rl) [2] | | 40 | -54.5 |'):
     assert row in table
+  assert 'nlandolfi/slbo' in table and 'cbfinn/maml_rl' in table
 
 
 def test_ray_local_cluster_runs_the_jobs(tmp_path):
