@@ -12,6 +12,7 @@ from absl import logging
 
 from maml_tf import maml
 from maml_tf import oracle
+from smtl_tf import console
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import single_task
 from smtl_tf import smtl
@@ -87,6 +88,7 @@ def parse_gin(gin_files, gin_bindings) -> None:
 
 def main(argv):
   del argv
+  console.quiet(FLAGS.verbosity)
   try:
     parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
   except ConfigError as error:
