@@ -8,6 +8,7 @@ import mujoco
 import numpy as np
 import pytest
 
+from smtl_tf import envs
 from smtl_tf.envs import simple_humanoid
 
 HINGE_JOINTS = ('right_hip1', 'right_hip3', 'right_knee', 'left_hip1', 'left_hip3', 'left_knee',
@@ -175,3 +176,20 @@ def test_random_policy_falls_within_rllab_episode_lengths(model):
     lengths.append(step)
   low, high = RANDOM_EPISODE_LENGTH_RANGE
   assert low <= np.mean(lengths) <= high, lengths
+
+
+def test_random_policy_return_is_plausible():
+  """Per step: at most the constant bonuses (0.8 + 0.2); a random policy barely moves, so the
+  goal term costs about |g| per step: its mean reward lies within 1 of zero."""
+  env = envs.make_env('humanoid_vel', task=0.75)
+  env.np_random = np.random.default_rng(0)
+  rng = np.random.default_rng(1)
+  rewards = []
+  for _ in range(5):
+    env.reset()
+    done = False
+    while not done and len(rewards) < 10_000:
+      _, reward, done, _, _ = env.step(rng.uniform(-1, 1, env.action_space.shape))
+      rewards.append(reward)
+  assert max(rewards) <= 1.0
+  assert -1.0 < np.mean(rewards) < 1.0, np.mean(rewards)
