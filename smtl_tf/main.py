@@ -60,9 +60,11 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
       raise ValueError(f'Algorithm {algorithm!r} trains on one task: bind train_eval.task.')
     if trained_run:
       raise ValueError(f'--trained_run applies to the multi-task algorithms, not {algorithm!r}.')
-    return SINGLE_TASK[algorithm](run_dir=run_dir, family=family, task=task, seed=seed)
-  return MULTI_TASK[algorithm](run_dir=run_dir, family=family, seed=seed, experiment=experiment,
-                               trained_run=trained_run)
+    with run_dir_lib.exclusive(run_dir):
+      return SINGLE_TASK[algorithm](run_dir=run_dir, family=family, task=task, seed=seed)
+  with run_dir_lib.exclusive(run_dir):
+    return MULTI_TASK[algorithm](run_dir=run_dir, family=family, seed=seed, experiment=experiment,
+                                 trained_run=trained_run)
 
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,6 +1,9 @@
 """The run directory shared by every algorithm: <root>/<experiment>/<algorithm>/seed_<n>/."""
+import contextlib
+import fcntl
 import json
 import os
+import socket
 import time
 from typing import Dict, Optional
 
@@ -14,6 +17,39 @@ def run_directory(root_dir: str, experiment: str, algorithm: str, seed: int) -> 
   path = os.path.join(root_dir, experiment, algorithm, f'seed_{seed}')
   os.makedirs(path, exist_ok=True)
   return path
+
+
+class RunDirectoryBusy(RuntimeError):
+  """Another process holds the run directory."""
+
+
+@contextlib.contextmanager
+def exclusive(run_dir: str):
+  """Holds the run directory's lock (`<run_dir>/.lock`) for the duration of the block.
+
+  A second process on the same run directory would repeat or mix the first one's work; it
+  stops here with RunDirectoryBusy naming the holder. The operating system drops the lock
+  when the holder exits, even on SIGKILL.
+  """
+  path = os.path.join(run_dir, '.lock')
+  handle = open(path, 'a+')
+  try:
+    try:
+      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      handle.seek(0)
+      holder = handle.read().strip() or 'unknown process'
+      raise RunDirectoryBusy(
+          f'{run_dir} is in use by another run ({holder}). Wait for it to finish or stop it; '
+          f'a second process on one run directory would repeat or mix its work.') from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f'pid {os.getpid()} on {socket.gethostname()} since '
+                 f'{time.strftime("%Y-%m-%d %H:%M:%S")}')
+    handle.flush()
+    yield
+  finally:
+    handle.close()
 
 
 def save_operative_config(run_dir: str) -> None:

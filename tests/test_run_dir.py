@@ -2,6 +2,8 @@
 import glob
 import json
 import os
+import subprocess
+import sys
 
 import gin
 import pytest
@@ -77,3 +79,20 @@ def test_same_seed_gives_identical_runs_and_resume_matches_uninterrupted(tmp_pat
   _run(tmp_path / 'c', 'slbo_halfcheetah_vel1.gin', ['run_slbo.n_stages = 1'])
   resumed = _run(tmp_path / 'c', 'slbo_halfcheetah_vel1.gin', ['run_slbo.n_stages = 3'])
   assert resumed['curve'] == straight['curve']
+
+
+def test_a_second_process_on_a_run_directory_is_stopped_naming_the_holder(tmp_path):
+  holder = subprocess.Popen(
+      [sys.executable, '-c', 'import sys, time; from smtl_tf import run_dir\n'
+       'with run_dir.exclusive(sys.argv[1]):\n  print("locked", flush=True); time.sleep(60)',
+       str(tmp_path)], cwd=main.REPO_ROOT, stdout=subprocess.PIPE, text=True)
+  try:
+    assert holder.stdout.readline().strip() == 'locked'
+    with pytest.raises(run_dir_lib.RunDirectoryBusy, match=f'pid {holder.pid} on'):
+      with run_dir_lib.exclusive(str(tmp_path)):
+        pass
+  finally:
+    holder.kill()
+    holder.wait()
+  with run_dir_lib.exclusive(str(tmp_path)):  # released when the holder died
+    pass
