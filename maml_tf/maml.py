@@ -28,6 +28,7 @@ from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
 from smtl_tf import seeding
+from smtl_tf import settings
 from smtl_tf import trained_run as trained_run_lib
 from smtl_tf.model_trainer import check_finite
 from smtl_tf.smtl import check_plan, check_compatible, test_tasks
@@ -143,10 +144,10 @@ def run_maml(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
   test_family = test_family or family
   train_budget = n_episodes * horizon
   adapt_budget = adapt_budget or train_budget
-  for name, value in (('n_episodes', n_episodes), ('adapt_budget', adapt_budget),
-                      ('eval_episodes', eval_episodes), ('horizon', horizon)):
-    if value < 1:
-      raise ValueError(f'run_maml.{name} = {value}; it must be >= 1.')
+  settings.check_counts('run_maml', meta_batch=meta_batch, n_episodes=n_episodes,
+                        adapt_budget=adapt_budget, eval_episodes=eval_episodes, horizon=horizon)
+  # 0 meta-iterations evaluate the random initialization (maml_rl's "random init" baseline).
+  settings.check_counts('run_maml', minimum=0, n_iterations=n_iterations, n_adapt=n_adapt)
   evaluation_tasks = test_tasks(test_family)
   run = MAMLRun(run_dir, family, test_family, seed, meta_batch, train_budget,
                 len(evaluation_tasks), adapt_budget, eval_episodes, horizon, train_dynamics,

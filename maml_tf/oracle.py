@@ -13,6 +13,7 @@ import numpy as np
 from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
+from smtl_tf import settings
 from smtl_tf import trained_run as trained_run_lib
 from smtl_tf.model_free import RealTRPOAgent
 from smtl_tf.envs.vector_env import VectorEnv
@@ -101,6 +102,8 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
       skips training and evaluates that run's policy on its own test tasks
       (smtl_tf/trained_run.py). Used only when this run has no checkpoint yet.
   """
+  settings.check_counts('run_oracle', n_iterations=n_iterations, n_envs=n_envs,
+                        eval_episodes=eval_episodes, checkpoint_every=checkpoint_every)
   test_family = test_family or family
   check_compatible(family, test_family)
   runner = oracle_runner(family, n_envs, seed, show_task, observation, stream=('train_env',),

@@ -12,6 +12,7 @@ from absl import logging
 
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
+from smtl_tf import settings
 from smtl_tf.model_free import RealTRPOAgent
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.slbo import SLBOAgent
@@ -57,6 +58,9 @@ def run_slbo(run_dir: str, family: str, task, seed: int, n_stages: int = 100,
   Returns:
     The results record written to results.json.
   """
+  settings.check_counts('run_slbo', n_stages=n_stages, n_collect=n_collect, n_envs=n_envs,
+                        eval_episodes=eval_episodes)
+  settings.check_counts('run_slbo', minimum=0, n_inner=n_inner)
   runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',), dynamics=dynamics,
                       keep_xy=keep_xy)
   agent = SLBOAgent(runner, seed)
@@ -101,6 +105,8 @@ def run_trpo(run_dir: str, family: str, task, seed: int, n_iterations: int = 500
     n_iterations: TRPO updates (each on RealTRPOAgent.n_trpo real samples).
     eval_every: evaluate every this many iterations.
   """
+  settings.check_counts('run_trpo', n_iterations=n_iterations, n_envs=n_envs,
+                        eval_every=eval_every, eval_episodes=eval_episodes)
   runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',), dynamics=dynamics,
                       keep_xy=keep_xy)
   runner.set_task(task)

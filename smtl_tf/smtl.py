@@ -23,6 +23,7 @@ from smtl_tf import results as results_lib
 from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import run_state
 from smtl_tf import seeding
+from smtl_tf import settings
 from smtl_tf import trained_run as trained_run_lib
 from smtl_tf.real_runner import RealRunner
 from smtl_tf.slbo import SLBOAgent
@@ -174,6 +175,10 @@ def run_smtl(run_dir: str, family: str, seed: int, test_family: Optional[str] = 
   Returns:
     The results record (see smtl_tf/results.py).
   """
+  settings.check_counts('run_smtl', n_tasks=n_tasks, n_slbo=n_slbo, n_collect=n_collect,
+                        eval_episodes=eval_episodes, n_envs=n_envs, test_batch=test_batch)
+  settings.check_counts('run_smtl', minimum=0, n_warmup=n_warmup, n_inner=n_inner,
+                        n_adapt=n_adapt, n_adapt_inner=n_adapt_inner)
   test_family = test_family or family
   selector = TaskSelector()
   evaluation_tasks = test_tasks(test_family)

@@ -41,3 +41,13 @@ def test_cli_reports_bad_binding_and_exits_nonzero(tmp_path):
   assert result.returncode != 0
   assert 'n_modle' in result.stderr
   assert 'Traceback' not in result.stderr
+
+
+@pytest.mark.parametrize('value', ['0', '-1', "'ten'", '2.5'])
+def test_count_settings_are_validated_naming_the_binding(tmp_path, value):
+  gin.clear_config()
+  main.parse_gin([os.path.join(main.REPO_ROOT, 'gin', 'halfcheetah_vel.gin'),
+                  os.path.join(main.REPO_ROOT, 'gin', 'tiny.gin')], [f'run_smtl.n_tasks = {value}'])
+  with pytest.raises(ValueError, match=r'run_smtl\.n_tasks = .*must be an integer >= 1'):
+    main.train_eval(root_dir=str(tmp_path), seed=0)
+  assert not os.path.exists(tmp_path / 'halfcheetah_vel' / 'smtl' / 'seed_0' / 'checkpoints')
