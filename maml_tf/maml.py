@@ -87,8 +87,8 @@ class MAMLRun:
   def start_from_trained_run(self, trained_run: str, plan: Dict) -> Dict:
     """This run starts its evaluation from trained_run's end of meta-training
     (smtl_tf/trained_run.py); returns the progress record at the start of evaluation."""
-    progress, _ = trained_run_lib.restore(trained_run, self.run_dir, learner=self.learner)
-    progress = trained_run_lib.without_runner(progress, 'test')  # unused in meta-training
+    progress, _ = trained_run_lib.restore(trained_run, self.run_dir, ('test',),
+                                          learner=self.learner)
     run_state.restore(progress, self.rng, self.samplers)
     progress['plan'] = plan
     self.save(progress, checkpoint=self.trained)

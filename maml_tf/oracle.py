@@ -125,8 +125,8 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
     progress = restored[0]
     check_plan(checkpoint.directory, progress.get('plan'), plan)
   elif trained_run:
-    progress, _ = trained_run_lib.restore(trained_run, run_dir, agent=agent)
-    progress = {**trained_run_lib.without_runner(progress, 'test'), 'plan': plan}
+    progress, _ = trained_run_lib.restore(trained_run, run_dir, ('test',), agent=agent)
+    progress['plan'] = plan
   if restored or trained_run:
     run_state.restore(progress, agent.generators, runners)
 

@@ -108,9 +108,8 @@ class SMTLRun:
     """This run starts its evaluation from trained_run's end of training (smtl_tf/trained_run.py):
     the trained state is restored, saved as this run's own trained state and checkpoint, and
     the progress record at the start of evaluation is returned."""
-    progress, arrays = trained_run_lib.restore(trained_run, self.run_dir, agent=self.agent)
-    for name in ('test', 'test_batch'):  # unused in training: they start fresh, as there
-      progress = trained_run_lib.without_runner(progress, name)
+    progress, arrays = trained_run_lib.restore(trained_run, self.run_dir,
+                                               ('test', 'test_batch'), agent=self.agent)
     progress = self.load((progress, arrays))
     progress.update({'phase': 'adapt', 'next_test': 0, 'next_stage': 0, 'test_records': [],
                      'plan': plan})

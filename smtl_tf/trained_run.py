@@ -15,7 +15,7 @@ experiment with the same seed (tests/test_trained_run.py).
 """
 import os
 import re
-from typing import Dict, Optional, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -76,9 +76,14 @@ def check_same_training(trained_run: str, run_dir: str) -> None:
                      f'give the run directory of the same --seed.')
 
 
-def restore(trained_run: str, run_dir: str, **trackables) -> Tuple[Dict, Dict[str, np.ndarray]]:
+def restore(trained_run: str, run_dir: str, fresh_runners: Sequence[str],
+            **trackables) -> Tuple[Dict, Dict[str, np.ndarray]]:
   """Checks trained_run against this run and restores its end-of-training checkpoint into the
   trackables; returns its (progress, arrays), with progress['trained_from'] set.
+
+  The runners named in fresh_runners (those of the evaluation, unused in training) are left
+  out of the progress record, so they start fresh when it is restored (run_state.restore), as
+  they were when training ended.
 
   Raises:
     ValueError: different training settings or seed, or no finished training there.
@@ -90,15 +95,6 @@ def restore(trained_run: str, run_dir: str, **trackables) -> Tuple[Dict, Dict[st
                      f'let its training finish first (rerun its command).')
   progress, arrays = run_dir_lib.RunCheckpoint(trained_run, name=TRAINED, **trackables).restore()
   progress['trained_from'] = os.path.abspath(trained_run)
+  progress['runners'] = {name: record for name, record in progress['runners'].items()
+                         if name not in fresh_runners}
   return progress, arrays
-
-
-def without_runner(progress: Dict, name: str) -> Dict:
-  """The progress record without the named runner's counters and reset streams: that runner
-  starts fresh when the record is restored (run_state.restore), as it was when training ended."""
-  runners = {key: value for key, value in progress.get('runners', {}).items() if key != name}
-  return {**progress, 'runners': runners}
-
-
-def trained_from(progress: Dict) -> Optional[str]:
-  return progress.get('trained_from')
