@@ -11,7 +11,7 @@ Adaptation (the evaluation protocol shared by every algorithm): each test task s
 real samples), then runs n_adapt SLBO stages; the real return is measured after
 the warm-up and after every stage. Test tasks do not see each other's data.
 """
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import gin
 import numpy as np
