@@ -17,7 +17,7 @@ from absl import flags
 from launch import cli
 from launch import jobs as jobs_lib
 from launch import plot_active
-from smtl_tf import results as results_lib
+from smtl_tf.runs import results as results_lib
 
 flags.DEFINE_list('regimes', ['5', '20', '30'], 'Numbers of training tasks kept.')
 flags.DEFINE_list('ratings', ['true', 'estimated'], "Active ratings ('none' always runs).")
@@ -36,7 +36,7 @@ def main(argv):
   out = FLAGS.out
   directories = [os.path.join(root, f'ant_vel2d_active_{regime}') for regime in FLAGS.regimes]
   paired = plot_active.paired_differences(
-      [results_lib.load(path) for path in results_lib.find(directories)])
+      results_lib.load_readable(results_lib.find(directories)))
   plot_active.plot(paired, FLAGS.iteration, out)
   with open(f'{out}.md', 'w') as f:
     f.write(plot_active.table(paired) + '\n')

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from smtl_tf import results as results_lib  # noqa: E402
+from smtl_tf.runs import results as results_lib  # noqa: E402
 from smtl_tf.statistics import bootstrap_mean_ci  # noqa: E402
 
 flags.DEFINE_string('out', 'figure3', 'Output path without extension (.png and .md).')
@@ -120,7 +120,7 @@ def main(argv):
   if len(argv) < 2:
     raise app.UsageError('Give the directories holding the runs (e.g. runs/).')
   try:
-    records = [results_lib.load(path) for path in results_lib.find(argv[1:])]
+    records = results_lib.load_readable(results_lib.find(argv[1:]))
   except ValueError as error:
     raise app.UsageError(str(error)) from error
   paired = paired_differences(records)

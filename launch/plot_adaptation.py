@@ -23,8 +23,8 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from launch import references as references_lib  # noqa: E402
-from smtl_tf import results as results_lib  # noqa: E402
-from smtl_tf.run_dir import format_seconds  # noqa: E402
+from smtl_tf.runs import results as results_lib  # noqa: E402
+from smtl_tf.runs.logger import format_seconds  # noqa: E402
 
 flags.DEFINE_string('out', 'figure', 'Output path without extension (.png and .md are written).')
 flags.DEFINE_bool('references', True, "Draw the original code's numbers where known "
@@ -151,7 +151,7 @@ def main(argv):
   if len(argv) < 2:
     raise app.UsageError('Give at least one run directory (or a directory above run directories).')
   try:
-    records = [results_lib.load(path) for path in results_lib.find(argv[1:])]
+    records = results_lib.load_readable(results_lib.find(argv[1:]))
   except ValueError as error:
     raise app.UsageError(str(error)) from error
   plot(records, FLAGS.out, FLAGS.references)

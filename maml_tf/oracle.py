@@ -4,21 +4,20 @@ Every training episode draws a new task from the family (as maml_rl's oracle); t
 task is appended to the observation. At test time each test task is fixed and the
 policy's return is measured with no update (its single "iteration 0").
 """
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import gin
 import gymnasium
 import numpy as np
 
-from smtl_tf import results as results_lib
-from smtl_tf import run_dir as run_dir_lib
-from smtl_tf import run_state
 from smtl_tf import settings
-from smtl_tf import trained_run as trained_run_lib
-from smtl_tf.model_free import RealTRPOAgent
 from smtl_tf.envs.vector_env import VectorEnv
+from smtl_tf.model_free import RealTRPOAgent
 from smtl_tf.real_runner import RealRunner
-from smtl_tf.smtl import check_plan, check_compatible, test_tasks
+from smtl_tf.runs import protocol
+from smtl_tf.runs import results as results_lib
+from smtl_tf.runs import skeleton
+from smtl_tf.runs.logger import tagged
 
 
 class TaskAppendedEnv:
@@ -78,18 +77,13 @@ def oracle_runner(family: str, n_envs: int, seed: int, show_task: bool = True,
   return runner
 
 
-@gin.configurable(denylist=['show_task'])
-def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] = None,
-               train_dynamics: str = 'default', test_dynamics: str = 'default',
-               n_iterations: int = 500, n_envs: int = 20, eval_episodes: int = 20,
-               checkpoint_every: int = 10, keep_xy: bool = True, observation: str = 'slbo',
-               show_task: bool = True, experiment: str = '',
-               trained_run: Optional[str] = None) -> Dict:
+@gin.configurable('run_oracle', denylist=['family', 'seed', 'experiment', 'show_task'])
+class Oracle(skeleton.Algorithm):
   """Trains the oracle with TRPO (RealTRPOAgent.n_trpo samples per update) and evaluates it.
 
   Args:
-    run_dir, family, seed, test_family, train_dynamics, test_dynamics, keep_xy, experiment: as
-      run_maml.
+    family, seed, experiment, test_family, train_dynamics, test_dynamics, keep_xy: as
+      maml_tf.maml.MAML.
     n_iterations: TRPO updates.
     n_envs: environments stepped in lockstep (each episode on its own fresh task).
     eval_episodes: episodes per test task.
@@ -97,80 +91,77 @@ def run_oracle(run_dir: str, family: str, seed: int, test_family: Optional[str] 
     observation: observation layout of the environments ('slbo', or 'rllab': maml_rl's), before
       the task is appended.
     show_task: False trains the task-blind ablation (same tasks, task not observed); use
-      train_eval.algorithm = 'task_blind' (run_task_blind) so it gets its own run directory.
-    trained_run: a finished oracle run with this run's training settings and seed: this run
-      skips training and evaluates that run's policy on its own test tasks
-      (smtl_tf/trained_run.py). Used only when this run has no checkpoint yet.
+      train_eval.algorithm = 'task_blind' (TaskBlind) so it gets its own run directory.
   """
-  settings.check_counts('run_oracle', n_iterations=n_iterations, n_envs=n_envs,
-                        eval_episodes=eval_episodes, checkpoint_every=checkpoint_every)
-  test_family = test_family or family
-  check_compatible(family, test_family)
-  runner = oracle_runner(family, n_envs, seed, show_task, observation, stream=('train_env',),
-                         dynamics=train_dynamics, keep_xy=keep_xy)
-  test_runner = oracle_runner(test_family, n_envs, seed, show_task, observation,
-                              stream=('test_env',), dynamics=test_dynamics, keep_xy=keep_xy,
-                              allow_out_of_range=True)
-  runners = {'train': runner, 'test': test_runner}
-  agent = RealTRPOAgent(runner, seed)
-  run_dir_lib.save_operative_config(run_dir)
-  checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=agent)
-  evaluation_tasks = test_tasks(test_family)
-  plan = {'family': family, 'test_family': test_family, 'n_iterations': n_iterations,
-          'test_tasks': evaluation_tasks.tolist(), 'observation': observation}
-  trained = run_dir_lib.RunCheckpoint(run_dir, name=trained_run_lib.TRAINED, agent=agent)
-  restored = checkpoint.restore()
-  progress = {'next_iteration': 0, 'train_log': [], 'test_records': [], 'plan': plan}
-  if restored:
-    progress = restored[0]
-    check_plan(checkpoint.directory, progress.get('plan'), plan)
-  elif trained_run:
-    progress, _ = trained_run_lib.restore(trained_run, run_dir, ('test',), agent=agent)
-    progress['plan'] = plan
-  if restored or trained_run:
-    run_state.restore(progress, agent.generators, runners)
 
-  def save(to=checkpoint):
-    to.save({**progress, **run_state.capture(agent.generators, runners)}, {})
+  def __init__(self, family: str, seed: int, experiment: str = '',
+               test_family: Optional[str] = None, train_dynamics: str = 'default',
+               test_dynamics: str = 'default', n_iterations: int = 500, n_envs: int = 20,
+               eval_episodes: int = 20, checkpoint_every: int = 10, keep_xy: bool = True,
+               observation: str = 'slbo', show_task: bool = True):
+    settings.check_counts('run_oracle', n_iterations=n_iterations, n_envs=n_envs,
+                          eval_episodes=eval_episodes, checkpoint_every=checkpoint_every)
+    self.family, self.test_family = family, test_family or family
+    protocol.check_compatible(self.family, self.test_family)
+    self.seed, self.experiment, self.show_task = seed, experiment, show_task
+    self.n_iterations, self.eval_episodes = n_iterations, eval_episodes
+    self.checkpoint_every = checkpoint_every
+    self.train_runner = oracle_runner(family, n_envs, seed, show_task, observation,
+                                      stream=('train_env',), dynamics=train_dynamics,
+                                      keep_xy=keep_xy)
+    self.test_runner = oracle_runner(self.test_family, n_envs, seed, show_task, observation,
+                                     stream=('test_env',), dynamics=test_dynamics,
+                                     keep_xy=keep_xy, allow_out_of_range=True)
+    self.agent = RealTRPOAgent(self.train_runner, seed)
+    self.test_tasks = protocol.test_tasks(self.test_family)
 
-  meter = run_dir_lib.Progress(run_dir, n_iterations + len(evaluation_tasks),
-                               progress['next_iteration'] + len(progress['test_records']))
-  for iteration in range(progress['next_iteration'], n_iterations):
-    stats = agent.iteration()
-    samples = runner.steps['collect']
-    progress['train_log'].append({'iteration': iteration + 1, 'real_samples': samples, **stats})
-    progress['next_iteration'] = iteration + 1
-    meter.log(iteration + 1, f'oracle TRPO iteration {iteration + 1}/{n_iterations}', samples, {
-        'train/collect_return': stats['collect_return'], 'train/policy_kl': stats['kl'],
-        'train/policy_entropy': stats['entropy'], 'train/real_samples': samples})
-    if (iteration + 1) % checkpoint_every == 0 or iteration + 1 == n_iterations:
-      save()
-  progress.setdefault('train_wall_seconds', checkpoint.wall_seconds())
-  if not progress['test_records']:
-    save(trained)  # the end of training, where evaluations of other test tasks start
-  agent.runner = test_runner
-  for index in range(len(progress['test_records']), len(evaluation_tasks)):
-    task = evaluation_tasks[index]
-    test_runner.set_task(task)
-    value = agent.evaluate(eval_episodes)
-    progress['test_records'].append({'task': task.tolist(), 'returns': [value],
-                                     'adapt_samples': [0]})
-    meter.log(n_iterations + index + 1, f'evaluate test task {index + 1}/{len(evaluation_tasks)}',
-              index, {'eval/return_iter_0': value})
-    save()
-  record = results_lib.make_results(
-      experiment=experiment, algorithm='oracle' if show_task else 'task_blind', seed=seed, family=family, test_family=test_family,
-      train_real_samples=runner.steps['collect'], eval_real_samples=test_runner.steps['evaluate'],
-      test_records=progress['test_records'], extra={'train_log': progress['train_log'],
-                                        'wall_seconds': checkpoint.wall_seconds(),
-                                        'train_wall_seconds': progress['train_wall_seconds'],
-                                        'trained_from': progress.get('trained_from')})
-  results_lib.write(run_dir, record)
-  results_lib.log_summary(run_dir, record)
-  print(results_lib.format_table(record))
-  return record
+  def trackables(self):
+    return {'agent': self.agent}
+
+  def generators(self) -> Dict[str, np.random.Generator]:
+    return self.agent.generators
+
+  def runners(self):
+    return {'train': self.train_runner, 'test': self.test_runner}
+
+  def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
+    return [skeleton.Phase('train', self.trpo_iteration, self.n_iterations,
+                           save_every=self.checkpoint_every, ends_training=True),
+            skeleton.Phase('evaluate', self.evaluate_test_task, len(self.test_tasks))]
+
+  def trpo_iteration(self, progress: skeleton.RunProgress) -> skeleton.Report:
+    self.agent.runner = self.train_runner
+    stats = self.agent.iteration()
+    samples = self.train_runner.steps['collect']
+    iteration = progress.unit + 1
+    progress.train_log.append({'iteration': iteration, 'real_samples': samples, **stats})
+    return skeleton.Report(f'oracle TRPO iteration {iteration}/{self.n_iterations}', samples,
+                           tagged({**stats, 'real_samples': samples},
+                                  ('collect_return', 'kl', 'entropy', 'real_samples')))
+
+  def evaluate_test_task(self, progress: skeleton.RunProgress) -> skeleton.Report:
+    """The policy's return on test task progress.unit, without any update."""
+    index = progress.unit
+    task = self.test_tasks[index]
+    self.agent.runner = self.test_runner
+    self.test_runner.set_task(task)
+    value = self.agent.evaluate(self.eval_episodes)
+    progress.test_records.append(protocol.test_record(task, [value], [0]))
+    return skeleton.Report(f'evaluate test task {index + 1}/{len(self.test_tasks)}', index,
+                           tagged({'return_iter_0': value}))
+
+  def results(self, progress: skeleton.RunProgress) -> Dict:
+    return results_lib.make_results(
+        experiment=self.experiment, algorithm='oracle' if self.show_task else 'task_blind',
+        seed=self.seed, family=self.family, test_family=self.test_family,
+        train_real_samples=self.train_runner.steps['collect'],
+        eval_real_samples=self.test_runner.steps['evaluate'],
+        test_records=progress.test_records, extra={'train_log': progress.train_log})
 
 
-def run_task_blind(**kwargs) -> Dict:
-  """The oracle's ablation: identical training, but the policy does not see the task."""
-  return run_oracle(show_task=False, **kwargs)
+class TaskBlind(Oracle):
+  """The oracle's ablation: identical training (run_oracle bindings), but the policy does not
+  see the task."""
+
+  def __init__(self, **kwargs):
+    super().__init__(show_task=False, **kwargs)

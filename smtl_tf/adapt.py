@@ -1,9 +1,9 @@
 """Adapts a trained SMTL run to one task: python -m smtl_tf.adapt --run_dir=... --task=1.3
 
-Loads the run's operative_config.gin and its trained state (checkpoints_trained/),
-warms up a fresh policy on the learned model (zero real samples) and prints its
-return next to a randomly initialized policy's; --n_adapt adds SLBO stages. The
-run directory is only read.
+Rebuilds the run from its operative_config.gin with the same builder as training, loads its
+trained state (checkpoints_trained/), warms up a fresh policy on the learned model (zero real
+samples) and prints its return next to a randomly initialized policy's; --n_adapt adds SLBO
+stages. The run directory is only read.
 """
 import os
 import re
@@ -15,6 +15,8 @@ from absl import flags
 
 from smtl_tf import main as main_lib  # registers every configurable
 from smtl_tf import smtl
+from smtl_tf.runs import config as config_lib
+from smtl_tf.runs import skeleton
 
 flags.DEFINE_string('run_dir', None, 'A finished (or at least trained) SMTL run directory.')
 flags.DEFINE_list('task', None, 'Task parameter, e.g. 1.3 or 1.0,-2.0.')
@@ -24,40 +26,31 @@ flags.DEFINE_bool('allow_out_of_range', False, 'Accept a task outside the test f
 FLAGS = flags.FLAGS
 
 
-def _bound(name: str, default):
-  try:
-    return gin.query_parameter(name)
-  except ValueError:
-    return default
-
-
 def adapt_one(run_dir: str, task, n_adapt: int = 0, eval_episodes=None,
               allow_out_of_range: bool = False) -> dict:
   """Returns {'task', 'random_policy_return', 'returns', 'adapt_samples'} for one task."""
-  config = os.path.join(run_dir, 'operative_config.gin')
-  if not os.path.exists(config):
-    raise FileNotFoundError(f'{config} not found: --run_dir must be an SMTL run directory.')
+  text = config_lib.read(run_dir)
+  if text is None:
+    raise FileNotFoundError(f'{run_dir} has no operative_config.gin: --run_dir must be an SMTL '
+                            f'run directory.')
+  algorithm = config_lib.parse_bindings(text).get('train_eval.algorithm', '').strip('\'"')
+  if algorithm != 'smtl':
+    raise ValueError(f'{run_dir} is a run of {algorithm or "an unknown algorithm"}, not SMTL: '
+                     f'smtl_tf.adapt adapts the learned model of an SMTL run.')
   match = re.search(r'seed_(\d+)$', os.path.normpath(run_dir))
   if match is None:
     raise ValueError(f'{run_dir} does not end in seed_<n>.')
   gin.clear_config()
   gin.add_config_file_search_path(main_lib.REPO_ROOT)
-  gin.parse_config_file(config, skip_unknown=False)
-  family = gin.query_parameter('train_eval.family')
-  run = smtl.SMTLRun(run_dir, family, _bound('run_smtl.test_family', None) or family,
-                     int(match.group(1)), _bound('run_smtl.n_envs', 20),
-                     _bound('run_smtl.train_dynamics', 'default'),
-                     _bound('run_smtl.test_dynamics', 'default'), _bound('run_smtl.keep_xy', True))
-  run.test_runner.env.allow_out_of_range = allow_out_of_range
-  episodes = eval_episodes or _bound('run_smtl.eval_episodes', 20)
-  n_collect = _bound('run_smtl.n_collect', 4000)
-  run.start_test_task(0)  # the trained state, with the streams of test task 0 (seeding.py)
-  agent = run.agent
-  agent.runner = run.test_runner
-  agent.set_task(np.asarray(task, dtype=np.float64))
-  record = smtl.start_test_task(agent, _bound('run_smtl.n_warmup', 40), episodes)
+  gin.parse_config(text)
+  built = smtl.SMTL(family=gin.query_parameter('train_eval.family'), seed=int(match.group(1)))
+  built.test_runner.env.allow_out_of_range = allow_out_of_range
+  built.eval_episodes = eval_episodes or built.eval_episodes
+  built.phases(skeleton.Run(built, run_dir))  # reads checkpoints_trained/, writes nothing
+  # The trained state, with the streams of test task 0 (smtl_tf/seeding.py).
+  record = built.start_test_task(0, np.asarray(task, dtype=np.float64))
   for _ in range(n_adapt):
-    smtl.adaptation_stage(agent, record, _bound('run_smtl.n_adapt_inner', 40), n_collect, episodes)
+    built.adaptation_stage(record)
   return record
 
 

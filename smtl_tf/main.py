@@ -2,10 +2,12 @@
 
 Run-length and placement are flags; every hyperparameter is a gin binding.
 """
+import errno
 import os
 from typing import Optional
 
 import gin
+import tensorflow as tf
 from absl import app
 from absl import flags
 from absl import logging
@@ -13,9 +15,10 @@ from absl import logging
 from maml_tf import maml
 from maml_tf import oracle
 from smtl_tf import console
-from smtl_tf import run_dir as run_dir_lib
 from smtl_tf import single_task
 from smtl_tf import smtl
+from smtl_tf.runs import directory
+from smtl_tf.runs import skeleton
 
 flags.DEFINE_multi_string('gin_file', [], 'Gin files, applied in order.')
 flags.DEFINE_multi_string('gin_bindings', [], 'Gin bindings overriding the files, e.g. '
@@ -28,9 +31,9 @@ flags.DEFINE_string('trained_run', None, 'A finished run of the same algorithm, 
                     'its trained state on this experiment\'s test tasks (shift experiments).')
 FLAGS = flags.FLAGS
 
-SINGLE_TASK = {'slbo': single_task.run_slbo, 'trpo': single_task.run_trpo}
-MULTI_TASK = {'smtl': smtl.run_smtl, 'maml': maml.run_maml, 'oracle': oracle.run_oracle,
-              'task_blind': oracle.run_task_blind}
+SINGLE_TASK = {'slbo': single_task.SingleTaskSLBO, 'trpo': single_task.SingleTaskTRPO}
+MULTI_TASK = {'smtl': smtl.SMTL, 'maml': maml.MAML, 'oracle': oracle.Oracle,
+              'task_blind': oracle.TaskBlind}
 ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
 
 
@@ -38,33 +41,54 @@ ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
 def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
                algorithm: str = gin.REQUIRED, family: str = gin.REQUIRED, task=None,
                label: str = None, trained_run: Optional[str] = None):
-  """Runs one algorithm on one experiment and writes its run directory.
+  """Runs (or resumes) one algorithm on one experiment in its run directory.
 
   Args:
-    root_dir, seed, trained_run: from the flags (trained_run: multi-task algorithms only, see
-      smtl_tf/trained_run.py).
+    root_dir, seed, trained_run: from the flags (trained_run: multi-task algorithms only; see
+      the README's shift experiments).
     experiment: experiment name (the run directory's second level).
     algorithm: one of ALGORITHMS.
     family: (training) task family name (smtl_tf.envs.FAMILIES).
     task: task parameter, for the single-task algorithms only.
     label: the run directory's third level when it is not the algorithm's name (variants of
       one algorithm, e.g. 'smtl_true' for active task selection with the true rating).
+
+  Returns:
+    The results record written to results.json.
   """
   if algorithm not in ALGORITHMS:
     raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
                      f'{sorted(ALGORITHMS)}.')
-  run_dir = run_dir_lib.run_directory(root_dir, experiment, label or algorithm, seed)
-  logging.info('Run directory: %s', run_dir)
   if algorithm in SINGLE_TASK:
     if task is None:
       raise ValueError(f'Algorithm {algorithm!r} trains on one task: bind train_eval.task.')
     if trained_run:
       raise ValueError(f'--trained_run applies to the multi-task algorithms, not {algorithm!r}.')
-    with run_dir_lib.exclusive(run_dir):
-      return SINGLE_TASK[algorithm](run_dir=run_dir, family=family, task=task, seed=seed)
-  with run_dir_lib.exclusive(run_dir):
-    return MULTI_TASK[algorithm](run_dir=run_dir, family=family, seed=seed, experiment=experiment,
-                                 trained_run=trained_run)
+    arguments = {'task': task}
+  else:
+    arguments = {'experiment': experiment}
+  run_dir = directory.run_directory(root_dir, experiment, label or algorithm, seed)
+  logging.info('Run directory: %s', run_dir)
+  with directory.exclusive(run_dir):
+    built = ALGORITHMS[algorithm](family=family, seed=seed, **arguments)
+    try:
+      return skeleton.run(built, run_dir, trained_run)
+    except (OSError, tf.errors.OpError) as error:
+      if getattr(error, 'errno', None) == errno.ENOSPC or 'No space left on device' in str(error):
+        raise DiskFull(disk_full_message(error, run_dir)) from error
+      raise
+
+
+class DiskFull(OSError):
+  """The disk holding a run directory is full."""
+
+
+def disk_full_message(error: Exception, run_dir: str) -> str:
+  """One line for a full disk: where, and that rerunning the command resumes the run."""
+  filename = getattr(error, 'filename', None)
+  where = os.path.dirname(filename) if filename else run_dir
+  return (f'No space left on the device holding {where}. Free space there and rerun the same '
+          f'command: the run resumes from its last complete checkpoint.')
 
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,7 +119,10 @@ def main(argv):
     parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
   except ConfigError as error:
     raise app.UsageError(str(error)) from error
-  train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed, trained_run=FLAGS.trained_run)
+  try:
+    train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed, trained_run=FLAGS.trained_run)
+  except DiskFull as error:  # gin appends the configurable's name on further lines
+    raise SystemExit(str(error).splitlines()[0]) from None
 
 
 if __name__ == '__main__':

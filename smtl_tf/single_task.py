@@ -1,8 +1,7 @@
-"""Single-task training loops: SLBO on one task and model-free TRPO on the real env.
+"""Single-task learning curves: SLBO on one task and model-free TRPO on the real env.
 
-Both write the shared run directory (operative config, TensorBoard, checkpoints,
-results.json with the learning curve against real samples) and resume from
-their last checkpoint when re-run with the same command.
+Each unit is one SLBO stage or one TRPO update (the first unit also measures the initial
+policy); results.json holds the learning curve against real training samples.
 """
 from typing import Dict, List, Optional
 
@@ -10,40 +9,61 @@ import gin
 import numpy as np
 from absl import logging
 
-from smtl_tf import run_dir as run_dir_lib
-from smtl_tf import run_state
 from smtl_tf import settings
 from smtl_tf.model_free import RealTRPOAgent
 from smtl_tf.real_runner import RealRunner
+from smtl_tf.runs import skeleton
+from smtl_tf.runs.logger import tagged
 from smtl_tf.slbo import SLBOAgent
 
-
-def _restore(checkpoint, rng, runner, dataset=None):
-  """Restores a run; returns (next unit index, curve)."""
-  restored = checkpoint.restore()
-  if restored is None:
-    return 0, []
-  progress, arrays = restored
-  run_state.restore(progress, rng, {'train': runner})
-  if dataset is not None:
-    run_state.load_dataset(dataset, arrays)
-  logging.info('Resuming from %s at unit %d.', checkpoint.directory, progress['next'])
-  return progress['next'], progress['curve']
+DATASET_PREFIX = 'dataset/'
 
 
-def _progress_record(next_unit: int, rng, runner, curve: List[Dict]) -> Dict:
-  return {'next': next_unit, 'curve': curve, **run_state.capture(rng, {'train': runner})}
+class _SingleTask(skeleton.Algorithm):
+  """A learning curve on one task: the first point is the initial policy's return."""
+
+  name = ''
+  unit_name = ''
+
+  def __init__(self, family: str, task, seed: int, n_envs: int, eval_episodes: int,
+               dynamics: str, keep_xy: bool):
+    self.family, self.seed, self.eval_episodes = family, seed, eval_episodes
+    self.task = np.asarray(task).tolist()
+    self.runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',), dynamics=dynamics,
+                             keep_xy=keep_xy)
+    self.run = None
+
+  def runners(self):
+    return {'train': self.runner}
+
+  def generators(self) -> Dict[str, np.random.Generator]:
+    return self.agent.generators
+
+  def trackables(self):
+    return {'agent': self.agent}
+
+  def measure_initial_policy(self, progress: skeleton.RunProgress) -> None:
+    """Point 0 of the curve, before the first unit."""
+    initial = self.agent.evaluate(self.eval_episodes)
+    progress.train_log.append({self.unit_name: 0, 'real_samples': 0, 'real_return': initial})
+    self.run.logger.scalars(0, tagged({'real_return': initial}))
+    logging.info('initial policy | real_return=%.4g', initial)
+
+  def results(self, progress: skeleton.RunProgress) -> Dict:
+    return {'algorithm': self.name, 'family': self.family, 'task': self.task, 'seed': self.seed,
+            'train_real_samples': self.runner.steps['collect'],
+            'eval_real_samples': self.runner.steps['evaluate'], 'curve': progress.train_log}
+
+  def format_results(self, record: Dict) -> str:
+    return format_curve(record)
 
 
-@gin.configurable
-def run_slbo(run_dir: str, family: str, task, seed: int, n_stages: int = 100,
-             n_collect: int = 4000, n_inner: int = 20, n_envs: int = 20,
-             eval_episodes: int = 10, dynamics: str = 'default', keep_xy: bool = True,
-             entropy_off_stage: Optional[int] = 50) -> Dict:
-  """SLBO on one task: per stage, collect n_collect noisy real samples, then VirtualTraining(n_inner).
+@gin.configurable('run_slbo', denylist=['family', 'task', 'seed'])
+class SingleTaskSLBO(_SingleTask):
+  """SLBO on one task: per stage, collect n_collect noisy real samples, then
+  VirtualTraining(n_inner).
 
   Args:
-    run_dir: the run directory.
     family, task: the task family and parameter (e.g. 'halfcheetah_vel', 1.0).
     seed: random seed.
     n_stages: collection stages.
@@ -54,95 +74,96 @@ def run_slbo(run_dir: str, family: str, task, seed: int, n_stages: int = 100,
     dynamics, keep_xy: passed to the environments.
     entropy_off_stage: from this (0-based) stage on, TRPO's entropy coefficient is 0, as in
       SLBO's main.py (stage 50); None keeps the bonus throughout.
-
-  Returns:
-    The results record written to results.json.
   """
-  settings.check_counts('run_slbo', n_stages=n_stages, n_collect=n_collect, n_envs=n_envs,
-                        eval_episodes=eval_episodes)
-  settings.check_counts('run_slbo', minimum=0, n_inner=n_inner)
-  runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',), dynamics=dynamics,
-                      keep_xy=keep_xy)
-  agent = SLBOAgent(runner, seed)
-  agent.set_task(task)
-  run_dir_lib.save_operative_config(run_dir)
-  checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=agent)
-  start, curve = _restore(checkpoint, agent.generators, runner, agent.dataset)
-  progress = run_dir_lib.Progress(run_dir, n_stages, start)
-  if start == 0:
-    initial = agent.evaluate(eval_episodes)
-    curve.append({'stage': 0, 'real_samples': 0, 'real_return': initial})
-    progress.log(0, 'initial policy', 0, {'eval/real_return': initial})
-  for stage in range(start, n_stages):
-    if entropy_off_stage is not None and stage >= entropy_off_stage:
+
+  name, unit_name = 'slbo', 'stage'
+
+  def __init__(self, family: str, task, seed: int, n_stages: int = 100, n_collect: int = 4000,
+               n_inner: int = 20, n_envs: int = 20, eval_episodes: int = 10,
+               dynamics: str = 'default', keep_xy: bool = True,
+               entropy_off_stage: Optional[int] = 50):
+    settings.check_counts('run_slbo', n_stages=n_stages, n_collect=n_collect, n_envs=n_envs,
+                          eval_episodes=eval_episodes)
+    settings.check_counts('run_slbo', minimum=0, n_inner=n_inner)
+    super().__init__(family, task, seed, n_envs, eval_episodes, dynamics, keep_xy)
+    self.n_stages, self.n_collect, self.n_inner = n_stages, n_collect, n_inner
+    self.entropy_off_stage = entropy_off_stage
+    self.agent = SLBOAgent(self.runner, seed)
+    self.agent.set_task(task)
+
+  def arrays(self) -> Dict[str, np.ndarray]:
+    return {DATASET_PREFIX + key: value for key, value in self.agent.dataset.state_dict().items()}
+
+  def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
+    self.agent.dataset.load_state_dict({key[len(DATASET_PREFIX):]: value
+                                        for key, value in arrays.items()
+                                        if key.startswith(DATASET_PREFIX)})
+
+  def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
+    self.run = run
+    return [skeleton.Phase('train', self.stage, self.n_stages)]
+
+  def stage(self, progress: skeleton.RunProgress) -> skeleton.Report:
+    agent, stage = self.agent, progress.unit
+    if stage == 0:
+      self.measure_initial_policy(progress)
+    if self.entropy_off_stage is not None and stage >= self.entropy_off_stage:
       agent.trpo.ent_coef.assign(0.0)
-    collect_returns = agent.collect(n_collect)
-    stats = agent.virtual_training(n_inner)
-    real_return = agent.evaluate(eval_episodes)
-    samples = runner.steps['collect']
+    collect_returns = agent.collect(self.n_collect)
+    stats = agent.virtual_training(self.n_inner)
+    real_return = agent.evaluate(self.eval_episodes)
+    samples = self.runner.steps['collect']
     point = {'stage': stage + 1, 'real_samples': samples, 'real_return': real_return,
              'collect_return': float(np.mean(collect_returns)),
              'ent_coef': float(agent.trpo.ent_coef.numpy()), **stats}
-    curve.append(point)
-    progress.log(stage + 1, f'SLBO stage {stage + 1}', samples, {
-        'eval/real_return': real_return, 'train/virtual_return': stats['virtual_return'],
-        'train/collect_return': point['collect_return'], 'train/model_loss': stats['model_loss'],
-        'train/policy_kl': stats['kl'], 'train/policy_entropy': stats['entropy'],
-        'train/real_samples': samples, 'train/eval_samples': runner.steps['evaluate']})
-    checkpoint.save(_progress_record(stage + 1, agent.generators, runner, curve),
-                    run_state.dataset_arrays(agent.dataset))
-  return _write_results(run_dir, 'slbo', family, task, seed, runner, curve)
+    progress.train_log.append(point)
+    return skeleton.Report(f'SLBO stage {stage + 1}', samples, tagged(
+        {**point, 'eval_samples': self.runner.steps['evaluate']},
+        ('real_return', 'virtual_return', 'collect_return', 'model_loss', 'kl', 'entropy',
+         'real_samples', 'eval_samples')))
 
 
-@gin.configurable
-def run_trpo(run_dir: str, family: str, task, seed: int, n_iterations: int = 500,
-             n_envs: int = 20, eval_every: int = 5, eval_episodes: int = 10,
-             dynamics: str = 'default', keep_xy: bool = True) -> Dict:
+@gin.configurable('run_trpo', denylist=['family', 'task', 'seed'])
+class SingleTaskTRPO(_SingleTask):
   """Model-free TRPO on the real environment of one task.
 
   Args:
-    run_dir, family, task, seed, n_envs, eval_episodes, dynamics, keep_xy: as run_slbo.
+    family, task, seed, n_envs, eval_episodes, dynamics, keep_xy: as SingleTaskSLBO.
     n_iterations: TRPO updates (each on RealTRPOAgent.n_trpo real samples).
-    eval_every: evaluate every this many iterations.
+    eval_every: evaluate (and checkpoint) every this many iterations.
   """
-  settings.check_counts('run_trpo', n_iterations=n_iterations, n_envs=n_envs,
-                        eval_every=eval_every, eval_episodes=eval_episodes)
-  runner = RealRunner(family, n_envs, seed=seed, stream=('train_env',), dynamics=dynamics,
-                      keep_xy=keep_xy)
-  runner.set_task(task)
-  agent = RealTRPOAgent(runner, seed)
-  run_dir_lib.save_operative_config(run_dir)
-  checkpoint = run_dir_lib.RunCheckpoint(run_dir, agent=agent)
-  start, curve = _restore(checkpoint, agent.generators, runner)
-  progress = run_dir_lib.Progress(run_dir, n_iterations, start)
-  if start == 0:
-    initial = agent.evaluate(eval_episodes)
-    curve.append({'iteration': 0, 'real_samples': 0, 'real_return': initial})
-    progress.log(0, 'initial policy', 0, {'eval/real_return': initial})
-  for iteration in range(start, n_iterations):
-    stats = agent.iteration()
-    samples = runner.steps['collect']
-    scalars = {'train/collect_return': stats['collect_return'], 'train/policy_kl': stats['kl'],
-               'train/policy_entropy': stats['entropy'], 'train/real_samples': samples}
-    if (iteration + 1) % eval_every == 0 or iteration + 1 == n_iterations:
-      real_return = agent.evaluate(eval_episodes)
-      curve.append({'iteration': iteration + 1, 'real_samples': samples, 'real_return': real_return,
-                    'collect_return': stats['collect_return']})
-      scalars['eval/real_return'] = real_return
-      checkpoint.save(_progress_record(iteration + 1, agent.generators, runner, curve), {})
-    progress.log(iteration + 1, f'TRPO iteration {iteration + 1}', samples, scalars)
-  return _write_results(run_dir, 'trpo', family, task, seed, runner, curve)
 
+  name, unit_name = 'trpo', 'iteration'
 
-def _write_results(run_dir, algorithm, family, task, seed, runner, curve) -> Dict:
-  results = {'algorithm': algorithm, 'family': family, 'task': np.asarray(task).tolist(),
-             'seed': seed, 'train_real_samples': runner.steps['collect'],
-             'eval_real_samples': runner.steps['evaluate'], 'curve': curve}
-  run_dir_lib.write_json(f'{run_dir}/results.json', results)
-  print(format_curve(results))
-  logging.info('Wrote %s/results.json: final real return %.1f after %d real training samples.',
-               run_dir, curve[-1]['real_return'], runner.steps['collect'])
-  return results
+  def __init__(self, family: str, task, seed: int, n_iterations: int = 500, n_envs: int = 20,
+               eval_every: int = 5, eval_episodes: int = 10, dynamics: str = 'default',
+               keep_xy: bool = True):
+    settings.check_counts('run_trpo', n_iterations=n_iterations, n_envs=n_envs,
+                          eval_every=eval_every, eval_episodes=eval_episodes)
+    super().__init__(family, task, seed, n_envs, eval_episodes, dynamics, keep_xy)
+    self.n_iterations, self.eval_every = n_iterations, eval_every
+    self.runner.set_task(task)
+    self.agent = RealTRPOAgent(self.runner, seed)
+
+  def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
+    self.run = run
+    return [skeleton.Phase('train', self.iteration, self.n_iterations, save_every=self.eval_every)]
+
+  def iteration(self, progress: skeleton.RunProgress) -> skeleton.Report:
+    if progress.unit == 0:
+      self.measure_initial_policy(progress)
+    iteration = progress.unit + 1
+    stats = self.agent.iteration()
+    samples = self.runner.steps['collect']
+    scalars = tagged({**stats, 'real_samples': samples},
+                     ('collect_return', 'kl', 'entropy', 'real_samples'))
+    if iteration % self.eval_every == 0 or iteration == self.n_iterations:
+      real_return = self.agent.evaluate(self.eval_episodes)
+      progress.train_log.append({'iteration': iteration, 'real_samples': samples,
+                                 'real_return': real_return,
+                                 'collect_return': stats['collect_return']})
+      scalars.update(tagged({'real_return': real_return}))
+    return skeleton.Report(f'TRPO iteration {iteration}', samples, scalars)
 
 
 def format_curve(results: Dict) -> str:

@@ -3,7 +3,7 @@ import logging
 import os
 
 from smtl_tf import console
-from smtl_tf import run_dir
+from smtl_tf.runs import logger as run_logger
 
 
 def _record(pathname: str, level: int) -> logging.LogRecord:
@@ -12,7 +12,7 @@ def _record(pathname: str, level: int) -> logging.LogRecord:
 
 def test_own_info_lines_pass_and_foreign_info_lines_do_not():
   own_info_only = console.OwnInfoOnly()
-  assert own_info_only.filter(_record(os.path.abspath(run_dir.__file__), logging.INFO))
+  assert own_info_only.filter(_record(os.path.abspath(run_logger.__file__), logging.INFO))
   tensorflow_file = os.path.join('site-packages', 'tensorflow', 'functional_saver.py')
   assert not own_info_only.filter(_record(tensorflow_file, logging.INFO))
   assert own_info_only.filter(_record(tensorflow_file, logging.WARNING))

@@ -1,4 +1,5 @@
 """launch/: side-by-side runs (local processes and a local Ray cluster), figure and table."""
+import json
 import os
 import subprocess
 import sys
@@ -6,7 +7,7 @@ import sys
 import pytest
 
 from launch import jobs as jobs_lib
-from smtl_tf import results as results_lib
+from smtl_tf.runs import results as results_lib
 
 TINY = ['gin/tiny.gin']
 
@@ -116,3 +117,19 @@ def test_plot_active_pairs_runs_by_regime_and_seed(tmp_path):
   assert '| ant_vel2d_active_20 | true | 2 | +1.2 [' in table
   plot_active.plot(paired, -1, str(tmp_path / 'figure3'))
   assert (tmp_path / 'figure3.png').stat().st_size > 5_000
+
+
+def test_unreadable_results_are_named_and_skipped_when_others_can_be_plotted(tmp_path):
+  good = tmp_path / 'good' / 'results.json'
+  good.parent.mkdir()
+  record = results_lib.make_results('e', 'smtl', 0, 'halfcheetah_vel', 'halfcheetah_vel', 10, 0,
+                                    [{'task': [1.0], 'returns': [1.0], 'adapt_samples': [0]}])
+  good.write_text(json.dumps(record))
+  truncated = tmp_path / 'bad' / 'results.json'
+  truncated.parent.mkdir()
+  truncated.write_text('{"experiment": ')
+  paths = results_lib.find([str(tmp_path)])
+  assert len(paths) == 2
+  assert results_lib.load_readable(paths) == [record]
+  with pytest.raises(results_lib.UnreadableResults, match=str(truncated)):
+    results_lib.load_readable([str(truncated)])

@@ -59,8 +59,8 @@ def test_a_test_tasks_streams_depend_only_on_seed_and_index():
 
 
 def test_restoring_a_record_leaves_streams_it_does_not_hold_fresh():
-  from smtl_tf import run_state
-  from smtl_tf.run_dir import CheckpointError
+  from smtl_tf.runs import state as run_state
+  from smtl_tf.runs.directory import CheckpointError
   saved = {'a': seeding.numpy_stream(0, 'a')}
   saved['a'].standard_normal(3)
   record = run_state.capture(saved, {})

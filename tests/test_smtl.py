@@ -1,6 +1,7 @@
 """Algorithm 1 and the adaptation protocol on tiny configs."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,9 +14,11 @@ import tensorflow as tf
 
 from smtl_tf import adapt
 from smtl_tf import main
-from smtl_tf import results as results_lib
-from smtl_tf import run_dir as run_dir_lib
+from smtl_tf.runs import results as results_lib
+from smtl_tf.runs import directory as run_dir_lib
 from smtl_tf import smtl
+from smtl_tf.runs import protocol
+from smtl_tf.runs import skeleton
 from smtl_tf.slbo import SLBOAgent
 
 GIN = os.path.join(main.REPO_ROOT, 'gin')
@@ -55,7 +58,7 @@ def test_evaluation_writes_a_valid_results_json(tmp_path):
     assert row['ci_low'] <= row['mean'] <= row['ci_high']
   assert on_disk['adapt_real_samples'] == 2 * 400
   np.testing.assert_allclose([t['task'] for t in on_disk['test_tasks']],
-                             smtl.test_tasks('halfcheetah_vel', 2, 1234))
+                             protocol.test_tasks('halfcheetah_vel', 2, 1234))
 
 
 def test_test_tasks_do_not_depend_on_the_seed(tmp_path):
@@ -70,7 +73,7 @@ def test_shift_experiments_test_on_their_own_family_and_dynamics(tmp_path):
   assert all(-2.0 <= t['task'][0] <= 0.0 for t in record['test_tasks'])
   assert all(0.0 <= t[0] <= 2.0 for t in record['train_tasks'])
   with pytest.raises(ValueError, match='does not match'):
-    smtl.check_compatible('halfcheetah_vel', 'ant_vel_neg')
+    protocol.check_compatible('halfcheetah_vel', 'ant_vel_neg')
 
 
 def test_killed_run_resumes_to_the_same_counts_and_returns(tmp_path):
@@ -113,11 +116,11 @@ def test_corrupt_progress_record_gives_a_clear_error(tmp_path):
 def test_adapt_command_reuses_a_trained_run(tmp_path):
   _run(tmp_path)
   run_dir = str(tmp_path / 'halfcheetah_vel' / 'smtl' / 'seed_0')
-  before = os.listdir(os.path.join(run_dir, smtl.TRAINED))
+  before = os.listdir(os.path.join(run_dir, skeleton.TRAINED))
   result = adapt.adapt_one(run_dir, [1.3], n_adapt=1)
   assert result['task'] == [1.3] and result['adapt_samples'] == [0, 400]
   assert np.isfinite(result['returns']).all() and np.isfinite(result['random_policy_return'])
-  assert os.listdir(os.path.join(run_dir, smtl.TRAINED)) == before
+  assert os.listdir(os.path.join(run_dir, skeleton.TRAINED)) == before
   with pytest.raises(ValueError, match='outside'):
     adapt.adapt_one(run_dir, [2.5])
 
@@ -133,7 +136,7 @@ def test_resuming_with_different_tasks_is_refused(tmp_path):
 def test_batched_adaptation_records_every_task_and_counts_its_samples(tmp_path):
   record = _run(tmp_path, bindings=['run_smtl.test_batch = 2', 'test_tasks.n_test_tasks = 4'])
   tasks = record['test_tasks']
-  np.testing.assert_allclose([t['task'] for t in tasks], smtl.test_tasks('halfcheetah_vel', 4, 1234))
+  np.testing.assert_allclose([t['task'] for t in tasks], protocol.test_tasks('halfcheetah_vel', 4, 1234))
   for task in tasks:
     assert task['adapt_samples'] == [0, 400]
     assert len(task['returns']) == 2 and all(np.isfinite(task['returns']))
@@ -167,19 +170,21 @@ def test_test_tasks_start_from_trained_weights_with_fresh_adam_states(tmp_path):
   # The original's evaluation processes loaded policy, model (with normalizers) and value
   # function from the checkpoint; the Adam slots were not saved and started at zero.
   gin.clear_config()
-  main.parse_gin([os.path.join(GIN, 'halfcheetah_vel.gin'), os.path.join(GIN, 'tiny.gin')], [])
-  run = smtl.SMTLRun(str(tmp_path), 'halfcheetah_vel', 'halfcheetah_vel', seed=0, n_envs=2,
-                     train_dynamics='default', test_dynamics='default', keep_xy=True, test_batch=2)
-  agent = run.agent
+  main.parse_gin([os.path.join(GIN, 'halfcheetah_vel.gin'), os.path.join(GIN, 'tiny.gin')],
+                 ['run_smtl.test_batch = 2'])
+  built = smtl.SMTL(family='halfcheetah_vel', seed=0)
+  run = skeleton.Run(built, str(tmp_path))
+  built.phases(run)
+  agent = built.agent
   agent.set_task(np.array([1.0]))
   agent.collect(400)
   agent.virtual_training(1)
   assert not any(_is_fresh(optimizer) for optimizer in _optimizers(agent))
   trained = _weights(agent)
-  run.save(run.trained, {})  # the trained checkpoint holds these non-zero Adam states
+  run.save(skeleton.RunProgress(phase='adapt'), trained=True)  # with non-zero Adam states
   agent.virtual_training(1)  # moves weights and moments past the trained state
 
-  members = run.members
+  members = built.members
   for optimizer in _optimizers(members):  # as a previous group would leave them
     for variable in _adam_state(optimizer):
       variable.assign(tf.ones(variable.shape, variable.dtype))
@@ -188,7 +193,7 @@ def test_test_tasks_start_from_trained_weights_with_fresh_adam_states(tmp_path):
   for own, copied in zip(_weights(members), _weights(agent)):
     np.testing.assert_array_equal(own, np.repeat(copied, 2, axis=0) if copied.ndim else copied)
 
-  run.restore_trained()
+  built.restore_trained_state()
   assert all(_is_fresh(optimizer) for optimizer in _optimizers(agent))
   assert int(agent.model_trainer.optimizer.iterations) == 0
   assert int(agent.trpo.vf_optimizer.iterations) == 0
@@ -218,3 +223,36 @@ def test_batched_adaptation_killed_mid_group_resumes_to_the_same_results(tmp_pat
   for key in ('train_log', 'test_tasks', 'summary', 'train_real_samples', 'adapt_real_samples',
               'eval_real_samples'):
     assert resumed[key] == reference[key], key
+
+
+def test_adapt_command_refuses_a_run_of_another_algorithm_and_writes_nothing(tmp_path):
+  run_dir = tmp_path / 'halfcheetah_vel' / 'maml' / 'seed_0'
+  run_dir.mkdir(parents=True)
+  (run_dir / 'operative_config.gin').write_text("train_eval.algorithm = 'maml'\n")
+  with pytest.raises(ValueError, match='is a run of maml, not SMTL'):
+    adapt.adapt_one(str(run_dir), [1.0])
+  assert os.listdir(run_dir) == ['operative_config.gin']
+
+
+def test_following_the_advice_for_a_corrupt_trained_state_trains_again(tmp_path, monkeypatch):
+  original = smtl.SMTL.adaptation_stage
+
+  def crash(self, record):
+    raise KeyboardInterrupt('simulated crash')
+
+  monkeypatch.setattr(smtl.SMTL, 'adaptation_stage', crash)
+  with pytest.raises(KeyboardInterrupt):
+    _run(tmp_path)
+  monkeypatch.setattr(smtl.SMTL, 'adaptation_stage', original)
+  run_dir = tmp_path / 'halfcheetah_vel' / 'smtl' / 'seed_0'
+  trained = run_dir / skeleton.TRAINED
+  latest = trained / (trained / 'LATEST').read_text().strip()
+  (latest / 'variables.index').write_bytes(b'not a checkpoint')
+  with pytest.raises(run_dir_lib.CheckpointError, match='corrupt') as error:
+    _run(tmp_path)
+  advice = str(error.value)
+  assert f'Delete {run_dir / "checkpoints"} and {trained} to train this run again' in advice
+  for name in ('checkpoints', skeleton.TRAINED):
+    shutil.rmtree(run_dir / name)
+  record = _run(tmp_path)
+  assert len(record['test_tasks']) == 2 and len(record['train_log']) == 3

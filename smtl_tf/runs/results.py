@@ -18,9 +18,10 @@ import json
 import os
 from typing import Dict, List, Optional
 
-import tensorflow as tf
+from absl import logging
 
-from smtl_tf import run_dir as run_dir_lib
+from smtl_tf.runs import directory
+from smtl_tf.runs.logger import RunLogger, tagged
 from smtl_tf.statistics import bootstrap_mean_ci
 
 REQUIRED = ('experiment', 'algorithm', 'seed', 'train_real_samples', 'test_tasks', 'summary')
@@ -61,21 +62,18 @@ def validate(record: Dict) -> None:
 
 def write(run_dir: str, record: Dict) -> None:
   validate(record)
-  run_dir_lib.write_json(os.path.join(run_dir, 'results.json'), record)
+  directory.write_json(os.path.join(run_dir, directory.RESULTS), record)
 
 
-def log_summary(run_dir: str, record: Dict) -> None:
+def log_summary(logger: RunLogger, record: Dict) -> None:
   """TensorBoard curves of the summary, identical tags for every algorithm.
 
   eval/mean_return, eval/ci_low, eval/ci_high at step = real adaptation samples per task.
   """
-  writer = tf.summary.create_file_writer(run_dir)
-  with writer.as_default():
-    for row in record['summary']:
-      for key in ('mean', 'ci_low', 'ci_high'):
-        tf.summary.scalar(f'eval/{"mean_return" if key == "mean" else key}', row[key],
-                          step=row['adapt_samples'])
-  writer.flush()
+  for row in record['summary']:
+    logger.scalars(row['adapt_samples'], tagged({'mean_return': row['mean'],
+                                                 'ci_low': row['ci_low'],
+                                                 'ci_high': row['ci_high']}))
 
 
 def find(paths: List[str]) -> List[str]:
@@ -93,13 +91,47 @@ def find(paths: List[str]) -> List[str]:
   return found
 
 
+class UnreadableResults(ValueError):
+  """A results.json that cannot be read or lacks what the schema requires."""
+
+
 def load(path: str) -> Dict:
+  """The record of a results.json file (or of a run directory's).
+
+  Raises:
+    UnreadableResults: naming the file, when it is missing, not JSON or not a results record.
+  """
   if os.path.isdir(path):
-    path = os.path.join(path, 'results.json')
-  with open(path) as f:
-    record = json.load(f)
-  validate(record)
+    path = os.path.join(path, directory.RESULTS)
+  try:
+    with open(path) as f:
+      record = json.load(f)
+    if not isinstance(record, dict):
+      raise ValueError('not a JSON object')
+    validate(record)
+  except (OSError, ValueError, KeyError, TypeError) as error:
+    raise UnreadableResults(f'{path} cannot be read as a results record '
+                            f'({type(error).__name__}: {error}).') from error
   return record
+
+
+def load_readable(paths: List[str]) -> List[Dict]:
+  """The records of the readable files among `paths`, warning with the name of each one
+  that cannot be read.
+
+  Raises:
+    UnreadableResults: when none of them can be read.
+  """
+  records, problems = [], []
+  for path in paths:
+    try:
+      records.append(load(path))
+    except UnreadableResults as error:
+      problems.append(str(error))
+      logging.warning('Skipping %s', error)
+  if not records:
+    raise UnreadableResults('No readable results: ' + ' '.join(problems))
+  return records
 
 
 def format_table(record: Dict, max_task_rows: int = 10) -> str:

@@ -1,0 +1,104 @@
+"""One logger per run: a single TensorBoard writer and the console's progress lines.
+
+TensorBoard tags are defined here once (TAGS); every algorithm logs through them, so runs of
+different algorithms share tag names.
+"""
+import time
+from typing import Dict, Mapping, Optional
+
+import tensorflow as tf
+from absl import logging
+
+# Statistic name -> TensorBoard tag.
+TAGS = {
+    # training, x = real training samples (SMTL tasks, MAML meta-iterations, TRPO updates)
+    'collect_return': 'train/collect_return',
+    'pre_update_return': 'train/pre_update_return',
+    'virtual_return': 'train/virtual_return',
+    'model_loss': 'train/model_loss',
+    'kl': 'train/policy_kl',
+    'entropy': 'train/policy_entropy',
+    'real_samples': 'train/real_samples',
+    'eval_samples': 'train/eval_samples',
+    'task_index': 'train/task_index',
+    # active task selection, x = candidate index
+    'rating': 'select/rating',
+    'skipped': 'select/skipped',
+    'threshold': 'select/threshold',
+    # evaluation
+    'real_return': 'eval/real_return',
+    'adapt_samples': 'eval/adapt_samples',
+    'mean_return_all_tasks': 'eval/mean_return_all_tasks',
+    'mean_return': 'eval/mean_return',
+    'ci_low': 'eval/ci_low',
+    'ci_high': 'eval/ci_high',
+}
+
+
+def tag(name: str) -> str:
+  """The TensorBoard tag of a statistic; return_iter_<k> and mean_return_iter_<k> (the return
+  after k adaptation iterations) are tags of their own."""
+  if name.startswith(('return_iter_', 'mean_return_iter_')):
+    return f'eval/{name}'
+  if name not in TAGS:
+    raise KeyError(f'No TensorBoard tag for {name!r}: add it to smtl_tf/runs/logger.TAGS.')
+  return TAGS[name]
+
+
+def tagged(stats: Mapping[str, float], names=None) -> Dict[str, float]:
+  """{tag: value} of the named statistics (default: all of them)."""
+  return {tag(name): float(stats[name]) for name in (names or stats)}
+
+
+def format_seconds(seconds: float) -> str:
+  seconds = int(seconds)
+  return f'{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+class RunLogger:
+  """TensorBoard scalars and console lines of one run (one event file per process)."""
+
+  def __init__(self, run_dir: str):
+    self.run_dir = run_dir
+    self._writer = None
+
+  @property
+  def writer(self):
+    if self._writer is None:  # created on first use: a refused run writes no event file
+      self._writer = tf.summary.create_file_writer(self.run_dir)
+    return self._writer
+
+  def scalars(self, step: int, scalars: Dict[str, float]) -> None:
+    """TensorBoard scalars {tag: value} at step `step`, no console line."""
+    with self.writer.as_default():
+      for name, value in scalars.items():
+        tf.summary.scalar(name, value, step=step)
+    self.writer.flush()
+
+  def meter(self, total: int, done: int = 0) -> 'Meter':
+    """Progress of a phase of `total` units, `done` of them finished before this process."""
+    return Meter(self, total, done)
+
+
+class Meter:
+  """Console lines '[done/total] text | scalars | elapsed, ETA' of one phase."""
+
+  def __init__(self, logger: RunLogger, total: int, done: int):
+    self.logger, self.total, self.start_done = logger, total, done
+    self.start = time.time()
+
+  def eta(self, done: int) -> str:
+    finished = done - self.start_done
+    if finished <= 0:
+      return '?'
+    return format_seconds((time.time() - self.start) / finished * (self.total - done))
+
+  def line(self, done: int, text: str, step: Optional[int] = None,
+           scalars: Optional[Dict[str, float]] = None) -> None:
+    """Writes scalars {tag: value} at TensorBoard step `step` and one console line."""
+    scalars = scalars or {}
+    if scalars:
+      self.logger.scalars(step, scalars)
+    shown = ', '.join(f'{name.split("/")[-1]}={value:.4g}' for name, value in scalars.items())
+    logging.info('[%d/%d] %s | %s | elapsed %s, ETA %s', done, self.total, text, shown,
+                 format_seconds(time.time() - self.start), self.eta(done))

@@ -1,0 +1,262 @@
+"""The resumable run every algorithm runs in; an algorithm supplies its phases and nothing else.
+
+    run(algorithm, run_dir, experiment)
+      checks the operative configuration against a checkpoint's (or a trained run's),
+      restores the checkpoint, then runs each phase unit by unit:
+        algorithm phase -> unit -> progress record -> checkpoint (every save_every units)
+      and at the end of training saves the trained state (checkpoints_trained/), which the
+      evaluation of other test families starts from (--trained_run).
+      Finally writes results.json, its TensorBoard summary, and prints the table.
+
+A checkpoint holds the algorithm's TF objects (trackables), its arrays (e.g. the dataset), its
+numpy streams and runners' counters (state.py), and the progress record (RunProgress).
+"""
+import abc
+import dataclasses
+import os
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+import gin
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from smtl_tf.runs import config as config_lib
+from smtl_tf.runs import directory
+from smtl_tf.runs import results as results_lib
+from smtl_tf.runs import state as state_lib
+from smtl_tf.runs.directory import CheckpointError, RunCheckpoint
+from smtl_tf.runs.logger import RunLogger
+
+TRAINED = 'checkpoints_trained'
+DONE = 'done'
+
+
+@dataclasses.dataclass
+class RunProgress:
+  """Where a run stands; saved with every checkpoint.
+
+  phase: the phase in progress (DONE when all are finished).
+  unit: units of that phase finished.
+  train_log: one entry per training unit (SMTL task, meta-iteration, TRPO update, stage).
+  test_records: one per test task (protocol.test_record).
+  extra: the algorithm's own resumable bookkeeping (JSON values).
+  wall_seconds: working time of this run, summed over resumptions.
+  train_wall_seconds: working time of training (None before it ends).
+  trained_from: the run whose training this run evaluates (--trained_run), if any.
+  """
+  phase: str
+  unit: int = 0
+  train_log: List[Dict] = dataclasses.field(default_factory=list)
+  test_records: List[Dict] = dataclasses.field(default_factory=list)
+  extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+  wall_seconds: float = 0.0
+  train_wall_seconds: Optional[float] = None
+  trained_from: Optional[str] = None
+
+  @classmethod
+  def from_record(cls, record: Dict, checkpoint: RunCheckpoint) -> 'RunProgress':
+    saved = record.get('progress') if isinstance(record, dict) else None
+    names = {field.name for field in dataclasses.fields(cls)}
+    if not isinstance(saved, dict) or 'phase' not in saved or not set(saved) <= names:
+      raise checkpoint.error('holds no progress record this version can read (progress.json '
+                             'is damaged or from an older version)')
+    return cls(**saved)
+
+
+@dataclasses.dataclass
+class Report:
+  """One console line (and its TensorBoard scalars {tag: value} at `step`) after a unit."""
+  text: str
+  step: int = 0
+  scalars: Dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Phase:
+  """A resumable loop: `run_unit(progress)` does unit number progress.unit (the skeleton
+  then counts it) and may return a Report.
+
+  n_units: the size shown by the progress meter.
+  finished: whether the phase is over (default: n_units units done).
+  meter_units: units shown as done (default: progress.unit).
+  save_every: checkpoint after every this many units (and at the end of the phase).
+  ends_training: the trained state is saved when this phase ends.
+  """
+  name: str
+  run_unit: Callable[['RunProgress'], Optional[Report]]
+  n_units: int
+  finished: Optional[Callable[['RunProgress'], bool]] = None
+  meter_units: Optional[Callable[['RunProgress'], int]] = None
+  save_every: int = 1
+  ends_training: bool = False
+
+  def is_finished(self, progress: RunProgress) -> bool:
+    return self.finished(progress) if self.finished else progress.unit >= self.n_units
+
+  def units_done(self, progress: RunProgress) -> int:
+    return self.meter_units(progress) if self.meter_units else progress.unit
+
+
+class Algorithm(abc.ABC):
+  """What an algorithm supplies to the run skeleton."""
+
+  # Runners used only in evaluation: they start fresh when another run's training is
+  # evaluated (--trained_run), as they were when that training ended.
+  evaluation_runners: Sequence[str] = ('test',)
+
+  @abc.abstractmethod
+  def trackables(self) -> Dict[str, tf.Module]:
+    """TF objects of the checkpoint."""
+
+  @abc.abstractmethod
+  def generators(self) -> Dict[str, np.random.Generator]:
+    """Every numpy stream, by name (read at each save: streams may be replaced)."""
+
+  @abc.abstractmethod
+  def runners(self) -> Mapping:
+    """Real-environment runners by name (their step counters and reset streams)."""
+
+  def arrays(self) -> Dict[str, np.ndarray]:
+    """Arrays of the checkpoint besides the trackables (e.g. the dataset)."""
+    return {}
+
+  def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
+    """Inverse of arrays()."""
+
+  @abc.abstractmethod
+  def phases(self, run: 'Run') -> List[Phase]:
+    """The phases in order."""
+
+  @abc.abstractmethod
+  def results(self, progress: RunProgress) -> Dict:
+    """The results record of a finished run (smtl_tf/runs/results.py)."""
+
+  def format_results(self, record: Dict) -> str:
+    return results_lib.format_table(record)
+
+
+class Run:
+  """The run directory of one algorithm: logger, checkpoints, wall time.
+
+  Args:
+    algorithm: the algorithm (its TF objects are tracked by the checkpoints).
+    run_dir: the run directory (created, and locked by the caller).
+  """
+
+  def __init__(self, algorithm: Algorithm, run_dir: str):
+    self.algorithm, self.run_dir = algorithm, run_dir
+    self.logger = RunLogger(run_dir)
+    trackables = algorithm.trackables()
+    self.checkpoint = RunCheckpoint(run_dir, **trackables)
+    checkpoints = os.path.join(run_dir, 'checkpoints')
+    self.trained = RunCheckpoint(
+        run_dir, name=TRAINED, fresh_start=f'Delete {checkpoints} and {os.path.join(run_dir, TRAINED)} '
+        f'to train this run again, or use another --root_dir.', **trackables)
+    self._wall_before, self._started = 0.0, time.time()
+
+  def wall_seconds(self) -> float:
+    """Working time of the run: before the last restore plus since then."""
+    return self._wall_before + time.time() - self._started
+
+  def save(self, progress: RunProgress, trained: bool = False) -> None:
+    """Checkpoints progress, the TF objects, arrays, streams and counters."""
+    progress.wall_seconds = self.wall_seconds()
+    algorithm = self.algorithm
+    record = {'progress': dataclasses.asdict(progress),
+              **state_lib.capture(algorithm.generators(), algorithm.runners())}
+    (self.trained if trained else self.checkpoint).save(record, algorithm.arrays())
+
+  def _restore(self, checkpoint: RunCheckpoint, fresh_runners: Sequence[str] = ()) -> RunProgress:
+    record, arrays = checkpoint.restore()
+    progress = RunProgress.from_record(record, checkpoint)
+    runners = {name: runner for name, runner in self.algorithm.runners().items()
+               if name not in fresh_runners}
+    state_lib.restore(record, self.algorithm.generators(), runners)
+    self.algorithm.load_arrays(arrays)
+    return progress
+
+  def load_trained_state(self) -> None:
+    """TF objects and arrays of the end of training, for a test task to start from; numpy
+    streams and step counters keep running."""
+    if not self.trained.exists():
+      raise CheckpointError(f'{self.trained.directory} holds no trained state. '
+                            f'{self.trained.fresh_start}')
+    _, arrays = self.trained.restore()
+    self.algorithm.load_arrays(arrays)
+
+  def start(self, first_phase: str, evaluation_phase: Optional[str],
+            trained_run: Optional[str]) -> RunProgress:
+    """Resumes the checkpoint, or starts evaluating trained_run's training, or starts anew;
+    writes the operative configuration once it is checked."""
+    ours = gin.operative_config_str()
+    if self.checkpoint.exists():
+      config_lib.check_resume(self.run_dir, ours)
+      progress = self._restore(self.checkpoint)
+      self._wall_before = progress.wall_seconds
+      logging.info('Resuming %s: phase %s, unit %d.', self.run_dir, progress.phase, progress.unit)
+    elif trained_run:
+      progress = self._start_from(trained_run, ours, evaluation_phase)
+    else:
+      progress = RunProgress(phase=first_phase)
+    config_lib.write(self.run_dir, ours)
+    return progress
+
+  def _start_from(self, trained_run: str, ours: str, evaluation_phase: Optional[str]) -> RunProgress:
+    """This run evaluates trained_run's end of training (same training settings and seed):
+    the state is restored, saved as this run's trained state and first checkpoint."""
+    if evaluation_phase is None:
+      raise ValueError('--trained_run applies to the multi-task algorithms only.')
+    config_lib.check_same_training(trained_run, ours, self.run_dir)
+    theirs = RunCheckpoint(trained_run, name=TRAINED, **self.algorithm.trackables())
+    if not theirs.exists():
+      raise ValueError(f'{trained_run} has no finished training ({theirs.directory} holds no '
+                       f'checkpoint): let its training finish first (rerun its command).')
+    progress = self._restore(theirs, fresh_runners=self.algorithm.evaluation_runners)
+    progress = dataclasses.replace(progress, phase=evaluation_phase, unit=0, test_records=[],
+                                   wall_seconds=0.0, trained_from=os.path.abspath(trained_run))
+    self.save(progress, trained=True)
+    self.save(progress)
+    return progress
+
+
+def run(algorithm: Algorithm, run_dir: str, trained_run: Optional[str] = None) -> Dict:
+  """Runs (or resumes) the algorithm's phases in run_dir; writes and returns results.json."""
+  skeleton = Run(algorithm, run_dir)
+  phases = algorithm.phases(skeleton)
+  names = [phase.name for phase in phases] + [DONE]
+  ends_training = [i for i, phase in enumerate(phases) if phase.ends_training]
+  evaluation_phase = names[ends_training[0] + 1] if ends_training else None
+  progress = skeleton.start(names[0], evaluation_phase, trained_run)
+  if progress.phase not in names:
+    raise skeleton.checkpoint.error(f'is in phase {progress.phase!r}, which '
+                                    f'{type(algorithm).__name__} does not have')
+  for i, phase in enumerate(phases):
+    if names.index(progress.phase) > i:
+      continue
+    meter = skeleton.logger.meter(phase.n_units, phase.units_done(progress))
+    while not phase.is_finished(progress):
+      report = phase.run_unit(progress)
+      progress.unit += 1
+      if report is not None:
+        meter.line(phase.units_done(progress), report.text, report.step, report.scalars)
+      if progress.unit % phase.save_every == 0 and not phase.is_finished(progress):
+        skeleton.save(progress)
+    progress.phase, progress.unit = names[i + 1], 0
+    if phase.ends_training:
+      progress.train_wall_seconds = skeleton.wall_seconds()
+      skeleton.save(progress, trained=True)
+    skeleton.save(progress)
+  record = algorithm.results(progress)
+  record['wall_seconds'] = skeleton.wall_seconds()
+  if ends_training:
+    record.update(train_wall_seconds=progress.train_wall_seconds,
+                  trained_from=progress.trained_from)
+  if 'summary' in record:  # the multi-task schema (results.py)
+    results_lib.write(run_dir, record)
+    results_lib.log_summary(skeleton.logger, record)
+  else:  # a single-task learning curve
+    directory.write_json(os.path.join(run_dir, directory.RESULTS), record)
+  print(algorithm.format_results(record))
+  return record
