@@ -10,7 +10,7 @@ from typing import List, Sequence
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf.trpo import flatten  # noqa: F401  (unbatched params -> one vector [P])
+from smtl_tf.slbo.trpo import flatten  # noqa: F401  (unbatched params -> one vector [P])
 
 Params = List[tf.Tensor]
 LOG_MIN_STD = float(np.log(1e-6))
@@ -74,7 +74,7 @@ def sample(params: Params, obs: tf.Tensor, generator: tf.random.Generator) -> tf
 
 
 def unflatten(flat: tf.Tensor, like: Sequence[tf.Tensor]) -> Params:
-  """Inverse of flatten (smtl_tf.trpo), shaped like `like`."""
+  """Inverse of flatten (smtl_tf.slbo.trpo), shaped like `like`."""
   out, offset = [], 0
   for p in like:
     size = p.shape.num_elements()

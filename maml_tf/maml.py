@@ -26,7 +26,7 @@ from maml_tf.sampler import MultiTaskSampler, slots_for
 from smtl_tf import envs
 from smtl_tf import seeding
 from smtl_tf import settings
-from smtl_tf.model_trainer import check_finite
+from smtl_tf.slbo.model_trainer import check_finite
 from smtl_tf.runs import protocol
 from smtl_tf.runs import results as results_lib
 from smtl_tf.runs import skeleton

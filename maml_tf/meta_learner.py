@@ -27,7 +27,7 @@ import tensorflow as tf
 from maml_tf import functional_policy as fp
 from maml_tf.advantages import masked_mean
 from smtl_tf import seeding
-from smtl_tf.trpo import conjugate_gradient
+from smtl_tf.slbo.trpo import conjugate_gradient
 
 
 @gin.configurable

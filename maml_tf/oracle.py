@@ -12,8 +12,8 @@ import numpy as np
 
 from smtl_tf import settings
 from smtl_tf.envs.vector_env import VectorEnv
-from smtl_tf.model_free import RealTRPOAgent
-from smtl_tf.real_runner import RealRunner
+from smtl_tf.slbo.model_free import RealTRPOAgent
+from smtl_tf.envs.real_runner import RealRunner
 from smtl_tf.runs import protocol
 from smtl_tf.runs import results as results_lib
 from smtl_tf.runs import skeleton
@@ -130,8 +130,7 @@ class Oracle(skeleton.Algorithm):
             skeleton.Phase('evaluate', self.evaluate_test_task, len(self.test_tasks))]
 
   def trpo_iteration(self, progress: skeleton.RunProgress) -> skeleton.Report:
-    self.agent.runner = self.train_runner
-    stats = self.agent.iteration()
+    stats = self.agent.iteration(self.train_runner)
     samples = self.train_runner.steps['collect']
     iteration = progress.unit + 1
     progress.train_log.append({'iteration': iteration, 'real_samples': samples, **stats})
@@ -143,9 +142,8 @@ class Oracle(skeleton.Algorithm):
     """The policy's return on test task progress.unit, without any update."""
     index = progress.unit
     task = self.test_tasks[index]
-    self.agent.runner = self.test_runner
     self.test_runner.set_task(task)
-    value = self.agent.evaluate(self.eval_episodes)
+    value = self.agent.evaluate(self.test_runner, self.eval_episodes)
     progress.test_records.append(protocol.test_record(task, [value], [0]))
     return skeleton.Report(f'evaluate test task {index + 1}/{len(self.test_tasks)}', index,
                            tagged({'return_iter_0': value}))

@@ -47,11 +47,13 @@ def adapt_one(run_dir: str, task, n_adapt: int = 0, eval_episodes=None,
   built.test_runner.env.allow_out_of_range = allow_out_of_range
   built.eval_episodes = eval_episodes or built.eval_episodes
   built.phases(skeleton.Run(built, run_dir))  # reads checkpoints_trained/, writes nothing
-  # The trained state, with the streams of test task 0 (smtl_tf/seeding.py).
-  record = built.start_test_task(0, np.asarray(task, dtype=np.float64))
+  built.restore_trained_state()
+  tasks = np.asarray(task, dtype=np.float64).reshape(1, -1)
+  # A group of one with the streams of test task 0 (smtl_tf/seeding.py).
+  records = built.start_group(built.agent, built.test_runner, tasks, 'test_task', 0)
   for _ in range(n_adapt):
-    built.adaptation_stage(record)
-  return record
+    built.adaptation_stage(built.agent, built.test_runner, records)
+  return records[0]
 
 
 def main(argv):

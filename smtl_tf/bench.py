@@ -34,8 +34,8 @@ from absl import flags
 
 from smtl_tf import envs
 from smtl_tf.envs import bodies
-from smtl_tf.real_runner import RealRunner
-from smtl_tf.slbo import SLBOAgent
+from smtl_tf.envs.real_runner import RealRunner
+from smtl_tf.slbo.agent import SLBOAgent
 
 flags.DEFINE_string('family', 'halfcheetah_vel', 'Task family to benchmark.')
 flags.DEFINE_string('json', None, 'Also write the figures as one JSON object to this path.')
@@ -130,9 +130,9 @@ def _phase_seconds(agent: SLBOAgent, pool: np.ndarray, repeats: int) -> Dict[str
 def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   runner = RealRunner(family, 20, seed=0)
   agent = SLBOAgent(runner, seed=0)
-  agent.set_task(runner.env.family.sample(np.random.default_rng(0), 1)[0])
+  agent.set_task(runner, runner.env.family.sample(np.random.default_rng(0), 1)[0])
   obs_dim, act_dim = agent.obs_dim, agent.act_dim
-  agent.collect(agent.n_trpo)
+  agent.collect(runner, agent.n_trpo)
   # Real collection first: after the large batched phases TensorFlow's idle worker threads
   # and the freed memory slowed the physics by up to 25% in the same process.
   seconds = _time(lambda: runner.collect(agent.policy.numpy_sampler(), 4000, agent.noise, 'bench'),
@@ -169,7 +169,7 @@ def run(family: str, repeats: int, n_batched: int = 40) -> Dict[str, float]:
   # The same phases for n_batched tasks as one computation (their own policies, value
   # functions and model copies), as batched adaptation runs them.
   batched_agent = SLBOAgent(runner, seed=0, n_members=n_batched)
-  batched_agent.set_task(runner.env.task)
+  batched_agent.set_task(runner, runner.env.task)
   batched_agent.dataset = agent.dataset  # the model steps see one dataset, copied per member
   batched = _phase_seconds(batched_agent, pool, max(2, repeats // 3))
   figures['batched_rollout_samples_per_s'] = n_batched * agent.n_trpo / batched['rollout']

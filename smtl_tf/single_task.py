@@ -10,14 +10,11 @@ import numpy as np
 from absl import logging
 
 from smtl_tf import settings
-from smtl_tf.model_free import RealTRPOAgent
-from smtl_tf.real_runner import RealRunner
+from smtl_tf.slbo.model_free import RealTRPOAgent
+from smtl_tf.envs.real_runner import RealRunner
 from smtl_tf.runs import skeleton
 from smtl_tf.runs.logger import tagged
-from smtl_tf.slbo import SLBOAgent
-
-DATASET_PREFIX = 'dataset/'
-
+from smtl_tf.slbo.agent import SLBOAgent
 
 class _SingleTask(skeleton.Algorithm):
   """A learning curve on one task: the first point is the initial policy's return."""
@@ -44,7 +41,7 @@ class _SingleTask(skeleton.Algorithm):
 
   def measure_initial_policy(self, progress: skeleton.RunProgress) -> None:
     """Point 0 of the curve, before the first unit."""
-    initial = self.agent.evaluate(self.eval_episodes)
+    initial = self.agent.evaluate(self.runner, self.eval_episodes)
     progress.train_log.append({self.unit_name: 0, 'real_samples': 0, 'real_return': initial})
     self.run.logger.scalars(0, tagged({'real_return': initial}))
     logging.info('initial policy | real_return=%.4g', initial)
@@ -89,30 +86,28 @@ class SingleTaskSLBO(_SingleTask):
     self.n_stages, self.n_collect, self.n_inner = n_stages, n_collect, n_inner
     self.entropy_off_stage = entropy_off_stage
     self.agent = SLBOAgent(self.runner, seed)
-    self.agent.set_task(task)
+    self.agent.set_task(self.runner, task)
 
   def arrays(self) -> Dict[str, np.ndarray]:
-    return {DATASET_PREFIX + key: value for key, value in self.agent.dataset.state_dict().items()}
+    return self.agent.dataset_arrays()
 
   def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
-    self.agent.dataset.load_state_dict({key[len(DATASET_PREFIX):]: value
-                                        for key, value in arrays.items()
-                                        if key.startswith(DATASET_PREFIX)})
+    self.agent.load_dataset_arrays(arrays)
 
   def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
     self.run = run
     return [skeleton.Phase('train', self.stage, self.n_stages)]
 
   def stage(self, progress: skeleton.RunProgress) -> skeleton.Report:
-    agent, stage = self.agent, progress.unit
+    agent, runner, stage = self.agent, self.runner, progress.unit
     if stage == 0:
       self.measure_initial_policy(progress)
     if self.entropy_off_stage is not None and stage >= self.entropy_off_stage:
       agent.trpo.ent_coef.assign(0.0)
-    collect_returns = agent.collect(self.n_collect)
-    stats = agent.virtual_training(self.n_inner)
-    real_return = agent.evaluate(self.eval_episodes)
-    samples = self.runner.steps['collect']
+    collect_returns = agent.collect(runner, self.n_collect)
+    stats = agent.virtual_training(runner, self.n_inner)
+    real_return = agent.evaluate(runner, self.eval_episodes)
+    samples = runner.steps['collect']
     point = {'stage': stage + 1, 'real_samples': samples, 'real_return': real_return,
              'collect_return': float(np.mean(collect_returns)),
              'ent_coef': float(agent.trpo.ent_coef.numpy()), **stats}
@@ -153,12 +148,12 @@ class SingleTaskTRPO(_SingleTask):
     if progress.unit == 0:
       self.measure_initial_policy(progress)
     iteration = progress.unit + 1
-    stats = self.agent.iteration()
+    stats = self.agent.iteration(self.runner)
     samples = self.runner.steps['collect']
     scalars = tagged({**stats, 'real_samples': samples},
                      ('collect_return', 'kl', 'entropy', 'real_samples'))
     if iteration % self.eval_every == 0 or iteration == self.n_iterations:
-      real_return = self.agent.evaluate(self.eval_episodes)
+      real_return = self.agent.evaluate(self.runner, self.eval_episodes)
       progress.train_log.append({'iteration': iteration, 'real_samples': samples,
                                  'real_return': real_return,
                                  'collect_return': stats['collect_return']})

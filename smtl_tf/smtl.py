@@ -25,16 +25,13 @@ from absl import logging
 from smtl_tf import envs
 from smtl_tf import settings
 from smtl_tf.active import TaskSelector
-from smtl_tf.real_runner import RealRunner
+from smtl_tf.envs.real_runner import RealRunner
 from smtl_tf.runs import protocol
 from smtl_tf.runs import results as results_lib
 from smtl_tf.runs import skeleton
 from smtl_tf.runs.logger import tagged
-from smtl_tf.slbo import SLBOAgent
+from smtl_tf.slbo.agent import SLBOAgent
 from smtl_tf import seeding
-
-DATASET_PREFIX = 'dataset/'
-
 
 @gin.configurable('run_smtl', denylist=['family', 'seed', 'experiment'])
 class SMTL(skeleton.Algorithm):
@@ -119,12 +116,10 @@ class SMTL(skeleton.Algorithm):
     return self._runners
 
   def arrays(self) -> Dict[str, np.ndarray]:
-    return {DATASET_PREFIX + key: value for key, value in self.agent.dataset.state_dict().items()}
+    return self.agent.dataset_arrays()
 
   def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
-    self.agent.dataset.load_state_dict({key[len(DATASET_PREFIX):]: value
-                                        for key, value in arrays.items()
-                                        if key.startswith(DATASET_PREFIX)})
+    self.agent.load_dataset_arrays(arrays)
 
   def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
     self.run = run
@@ -145,26 +140,26 @@ class SMTL(skeleton.Algorithm):
 
   def train_unit(self, progress: skeleton.RunProgress) -> Optional[skeleton.Report]:
     """Candidate task progress.unit: warm-up, [selection,] collection."""
-    agent, index = self.agent, progress.unit
+    agent, runner, index = self.agent, self.train_runner, progress.unit
     extra = progress.extra
     extra.setdefault('kept_tasks', 0)
     extra['candidates'] = index + 1  # tried, kept or skipped
     task = self.candidates[index]
-    agent.set_task(task)
+    agent.set_task(runner, task)
     agent.new_policy()
     entry = {'task': task.tolist(), 'candidate': index, 'warmed_up': len(agent.dataset) > 0}
     if entry['warmed_up']:
       if self.selector.rating == 'estimated':
         agent.train_shadow_models(self.selector.shadow_model_steps)
-      entry.update(_prefixed('warmup', agent.virtual_training(self.n_warmup)))
+      entry.update(_prefixed('warmup', agent.virtual_training(runner, self.n_warmup)))
       if self.selector.active and self.select(progress, index, task):
         self._warn_if_out_of_candidates(progress)
         return None
     for _ in range(self.n_slbo):
-      entry['collect_return'] = float(np.mean(agent.collect(self.n_collect)))
+      entry['collect_return'] = float(np.mean(agent.collect(runner, self.n_collect)))
       if self.n_inner:
-        entry.update(_prefixed('inner', agent.virtual_training(self.n_inner)))
-    steps = self.train_runner.steps
+        entry.update(_prefixed('inner', agent.virtual_training(runner, self.n_inner)))
+    steps = runner.steps
     entry['real_samples'] = steps['collect'] + steps['rating']
     entry['dataset_size'] = len(agent.dataset)
     progress.train_log.append(entry)
@@ -191,7 +186,7 @@ class SMTL(skeleton.Algorithm):
     selector, runner, extra = self.selector, self.train_runner, progress.extra
     ratings, log = extra.setdefault('ratings', []), extra.setdefault('selection_log', [])
     before = runner.steps['rating']
-    rated = self.agent.rate(selector.rating, selector.n_rating_episodes)
+    rated = self.agent.rate(runner, selector.rating, selector.n_rating_episodes)
     decision = selector.decide(rated['rating'], ratings)
     ratings.append(decision['rating'])
     log.append({'candidate': index, 'task': np.asarray(task).tolist(), **rated, **decision,
@@ -216,40 +211,41 @@ class SMTL(skeleton.Algorithm):
     self.run.load_trained_state()
     self.agent.reset_optimizers()
 
-  def start_test_task(self, index: int, task) -> Dict:
-    """Test task `index` from the trained state, with streams that depend only on (seed,
-    index): a fresh policy warmed up on the model. Returns its test record (the fresh
-    policy's return and the return after the warm-up, at 0 real adaptation samples)."""
-    agent = self.agent
-    self.restore_trained_state()
-    agent.reseed('test_task', index)
-    self.test_runner.env.reseed(self.seed, 'test_task', index, 'env')
-    agent.runner = self.test_runner
-    agent.set_task(task)
+  def start_group(self, agent: SLBOAgent, runner: RealRunner, tasks: np.ndarray,
+                  *stream) -> List[Dict]:
+    """Eq. 6 for a group of test tasks [M, task_dim] (agent.n_members = M; M = 1 is a single
+    test task) on its trained state: streams restarted as (seed, *stream), a fresh policy per
+    task warmed up on the model. Returns their test records (the fresh policy's return and
+    the return after the warm-up, at 0 real adaptation samples)."""
+    agent.reseed(*stream)
+    runner.env.reseed(self.seed, *stream, 'env')
     agent.new_policy()
-    random_return = agent.evaluate(self.eval_episodes)
-    agent.virtual_training(self.n_warmup)
-    return protocol.test_record(self.test_runner.env.task, [agent.evaluate(self.eval_episodes)],
-                                [0], random_policy_return=random_return)
+    agent.set_tasks(runner, tasks)
+    random_returns = np.atleast_1d(agent.evaluate(runner, self.eval_episodes))
+    agent.virtual_training(runner, self.n_warmup)
+    returns = np.atleast_1d(agent.evaluate(runner, self.eval_episodes))
+    return [protocol.test_record(task, [value], [0], random_policy_return=random)
+            for task, value, random in zip(tasks, returns, random_returns)]
 
-  def adaptation_stage(self, record: Dict) -> None:
-    """One SLBO stage on the current test task; appends its return to the record."""
-    agent = self.agent
-    agent.collect(self.n_collect, purpose='adapt')
-    agent.virtual_training(self.n_adapt_inner)
-    protocol.append_iteration(record, agent.evaluate(self.eval_episodes),
-                              record['adapt_samples'][-1] + self.n_collect)
+  def adaptation_stage(self, agent: SLBOAgent, runner: RealRunner, records: List[Dict]) -> None:
+    """One SLBO stage on every task of the group; appends each task's return to its record."""
+    agent.collect(runner, self.n_collect, purpose='adapt')
+    agent.virtual_training(runner, self.n_adapt_inner)
+    returns = np.atleast_1d(agent.evaluate(runner, self.eval_episodes))
+    for record, value in zip(records, returns):
+      protocol.append_iteration(record, value, record['adapt_samples'][-1] + self.n_collect)
 
   def adapt_unit(self, progress: skeleton.RunProgress) -> skeleton.Report:
-    """Iteration `stage` of test task `index` (progress.unit = index * (n_adapt + 1) + stage)."""
+    """Iteration `stage` of test task `index` (progress.unit = index * (n_adapt + 1) + stage),
+    a group of one adapted by the main agent; checkpointed after every iteration."""
     index, stage = divmod(progress.unit, self.n_adapt + 1)
-    task = self.test_tasks[index]
+    agent, runner, tasks = self.agent, self.test_runner, self.test_tasks[index:index + 1]
     if stage == 0:
-      progress.test_records.append(self.start_test_task(index, task))
+      self.restore_trained_state()
+      progress.test_records += self.start_group(agent, runner, tasks, 'test_task', index)
     else:
-      self.agent.runner = self.test_runner
-      self.agent.set_task(task)  # idempotent; needed when resuming mid-task
-      self.adaptation_stage(progress.test_records[index])
+      agent.set_tasks(runner, tasks)  # idempotent; needed when resuming mid-task
+      self.adaptation_stage(agent, runner, progress.test_records[index:index + 1])
     record = progress.test_records[index]
     return skeleton.Report(
         f'adapt test task {index + 1}/{len(self.test_tasks)} (task {_fmt(record["task"])}), '
@@ -258,35 +254,27 @@ class SMTL(skeleton.Algorithm):
                 'adapt_samples': record['adapt_samples'][stage]}))
 
   def adapt_group_unit(self, progress: skeleton.RunProgress) -> skeleton.Report:
-    """The test tasks of group progress.unit adapted together as one batched computation,
-    each following the protocol of start_test_task and adaptation_stage; the group's
-    streams depend only on (seed, index of its first test task)."""
-    members, size = self.members, self.members.n_members
-    start = progress.unit * size
-    group = self.test_tasks[start:start + size]
+    """The test tasks of group progress.unit adapted together by the batched members (their
+    own policies, value functions, normalizers, model copies and data), all iterations;
+    checkpointed after the group. The group's streams depend only on (seed, index of its
+    first test task)."""
+    members, runner = self.members, self._runners['test_batch']
+    start = progress.unit * members.n_members
+    tasks = self.test_tasks[start:start + members.n_members]
     self.restore_trained_state()
     members.load_members(self.agent, own_capacity=max(1, self.n_adapt * self.n_collect))
-    members.reseed('test_group', start)
-    members.runner.env.reseed(self.seed, 'test_group', start, 'env')
-    members.new_policy()
-    members.set_tasks(group)
-    random_returns = members.evaluate(self.eval_episodes)
-    members.virtual_training(self.n_warmup)
-    returns = [members.evaluate(self.eval_episodes)]
+    records = self.start_group(members, runner, tasks, 'test_group', start)
     for _ in range(self.n_adapt):
-      members.collect(self.n_collect, purpose='adapt')
-      members.virtual_training(self.n_adapt_inner)
-      returns.append(members.evaluate(self.eval_episodes))
-    samples = [k * self.n_collect for k in range(self.n_adapt + 1)]
-    for m, task in enumerate(group):
-      progress.test_records.append(protocol.test_record(
-          task, [r[m] for r in returns], samples, random_policy_return=random_returns[m]))
-      for k, r in enumerate(returns):
-        self.run.logger.scalars(start + m, tagged({f'return_iter_{k}': r[m],
-                                                   'adapt_samples': samples[k]}))
+      self.adaptation_stage(members, runner, records)
+    progress.test_records += records
+    for m, record in enumerate(records):
+      for k, (value, samples) in enumerate(zip(record['returns'], record['adapt_samples'])):
+        self.run.logger.scalars(start + m, tagged({f'return_iter_{k}': value,
+                                                   'adapt_samples': samples}))
+    means = np.mean([record['returns'] for record in records], axis=0)
     return skeleton.Report(
-        f'adapt test tasks {start + 1}-{start + size}/{len(self.test_tasks)} (batched)', start,
-        tagged({f'mean_return_iter_{k}': float(np.mean(r)) for k, r in enumerate(returns)}))
+        f'adapt test tasks {start + 1}-{start + len(tasks)}/{len(self.test_tasks)} (batched)',
+        start, tagged({f'mean_return_iter_{k}': value for k, value in enumerate(means)}))
 
   # --- results ---
 

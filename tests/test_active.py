@@ -5,8 +5,8 @@ import pytest
 
 from smtl_tf import active
 from smtl_tf import main
-from smtl_tf.real_runner import RealRunner
-from smtl_tf.slbo import SLBOAgent
+from smtl_tf.envs.real_runner import RealRunner
+from smtl_tf.slbo.agent import SLBOAgent
 
 
 @pytest.mark.parametrize('history,min_seen,q,window,expected', [
@@ -49,17 +49,18 @@ def trained_agent():
                                       ['SLBOAgent.n_shadow_models = 2'])
   runner = RealRunner('halfcheetah_vel', n_envs=2, seed=0, horizon=20)
   agent = SLBOAgent(runner, seed=0, n_trpo=40)
-  agent.set_task(1.0)
-  agent.collect(80)
+  agent.set_task(runner, 1.0)
+  agent.collect(runner, 80)
   agent.train_model(5)
   agent.train_shadow_models(5)
-  return agent
+  return agent, runner
 
 
 def test_true_rating_counts_its_real_samples_and_keeps_them_out_of_the_dataset(trained_agent):
-  runner, size = trained_agent.runner, len(trained_agent.dataset)
+  trained_agent, runner = trained_agent
+  size = len(trained_agent.dataset)
   collected = runner.steps['collect']
-  rated = trained_agent.rate('true', n_real_episodes=3)
+  rated = trained_agent.rate(runner, 'true', n_real_episodes=3)
   assert runner.steps['rating'] == 3 * 20
   assert runner.steps['collect'] == collected
   assert len(trained_agent.dataset) == size
@@ -67,9 +68,10 @@ def test_true_rating_counts_its_real_samples_and_keeps_them_out_of_the_dataset(t
 
 
 def test_estimated_rating_takes_no_real_step(trained_agent):
-  before = dict(trained_agent.runner.steps)
-  rated = trained_agent.rate('estimated', n_real_episodes=3)
-  assert dict(trained_agent.runner.steps) == before
+  trained_agent, runner = trained_agent
+  before = dict(runner.steps)
+  rated = trained_agent.rate(runner, 'estimated', n_real_episodes=3)
+  assert dict(runner.steps) == before
   assert np.isfinite(rated['rating']) and rated['rating'] >= 0.0
   assert len(rated['shadow_returns']) == 2
 

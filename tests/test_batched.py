@@ -4,10 +4,10 @@ import tensorflow as tf
 
 from smtl_tf import envs
 from smtl_tf import seeding
-from smtl_tf.dynamics_model import DynamicsModel
-from smtl_tf.normalizer import Normalizers
-from smtl_tf.policy import GaussianPolicy
-from smtl_tf.virtual_env import VirtualEnv
+from smtl_tf.slbo.dynamics_model import DynamicsModel
+from smtl_tf.slbo.normalizer import Normalizers
+from smtl_tf.slbo.policy import GaussianPolicy
+from smtl_tf.slbo.virtual_env import VirtualEnv
 
 OBS, ACT = 18, 6  # halfcheetah
 

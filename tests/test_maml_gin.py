@@ -21,7 +21,10 @@ def _query(gin_file, parameter):
   gin.add_config_file_search_path(REPO)
   gin.parse_config_files_and_bindings([os.path.join(REPO, gin_file)], [])
   try:
-    return gin.query_parameter(parameter)
+    value = gin.query_parameter(parameter)
+    if isinstance(value, gin.config.ConfigurableReference):  # a macro, e.g. %BATCH_SAMPLES
+      value = gin.query_parameter(str(value))
+    return value
   finally:
     gin.clear_config()
 

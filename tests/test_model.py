@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from smtl_tf.dataset import TransitionDataset
-from smtl_tf.dynamics_model import DynamicsModel
-from smtl_tf.model_trainer import ModelTrainer, multi_step_loss
-from smtl_tf.normalizer import Normalizers
+from smtl_tf.slbo.dataset import TransitionDataset
+from smtl_tf.slbo.dynamics_model import DynamicsModel
+from smtl_tf.slbo.model_trainer import ModelTrainer, multi_step_loss
+from smtl_tf.slbo.normalizer import Normalizers
 
 
 def _toy_model(states, actions):
@@ -103,11 +103,12 @@ def test_dataset_is_fifo_at_capacity_and_round_trips():
 
 
 def test_nan_in_training_raises_a_clear_error():
-  from smtl_tf.real_runner import RealRunner
-  from smtl_tf.slbo import SLBOAgent
-  agent = SLBOAgent(RealRunner('halfcheetah_vel', 2, seed=0), seed=0, n_trpo=400)
-  agent.set_task(1.0)
-  agent.collect(400)
+  from smtl_tf.envs.real_runner import RealRunner
+  from smtl_tf.slbo.agent import SLBOAgent
+  runner = RealRunner('halfcheetah_vel', 2, seed=0)
+  agent = SLBOAgent(runner, seed=0, n_trpo=400)
+  agent.set_task(runner, 1.0)
+  agent.collect(runner, 400)
   kernel = agent.model.net.kernels[0]
   kernel.assign(np.full(kernel.shape, np.nan, np.float32))
   with pytest.raises(FloatingPointError, match='diverged'):
@@ -161,7 +162,7 @@ def test_batched_model_training_equals_training_each_member_alone():
 
 
 def test_member_datasets_equal_a_copy_of_the_base_per_member():
-  from smtl_tf.dataset import MemberDatasets
+  from smtl_tf.slbo.dataset import MemberDatasets
   rng = np.random.default_rng(3)
   base = TransitionDataset(3, 2, capacity=50)
   for _ in range(3):
@@ -193,8 +194,8 @@ def _adam_state(optimizer):
 def test_every_adam_uses_tf1s_epsilon(bind_slbo_gin, repo_root):
   import gin
   from smtl_tf import main
-  from smtl_tf.real_runner import RealRunner
-  from smtl_tf.slbo import SLBOAgent
+  from smtl_tf.envs.real_runner import RealRunner
+  from smtl_tf.slbo.agent import SLBOAgent
   if bind_slbo_gin:
     main.parse_gin([os.path.join(repo_root, 'gin', 'base', 'slbo.gin')],
                    ['SLBOAgent.dataset_capacity = 1000', 'DynamicsModel.hidden_sizes = (16, 16)'])

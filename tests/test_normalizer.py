@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf.normalizer import Normalizer
+from smtl_tf.slbo.normalizer import Normalizer
 
 
 def test_merge_equals_numpy_on_concatenation():

@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf.real_runner import OUNoise, RealRunner
+from smtl_tf.envs.real_runner import OUNoise, RealRunner
 
 
 def _zero_policy(states):
@@ -40,8 +40,8 @@ def test_ou_noise_is_mean_reverting_with_the_stationary_variance():
 
 
 def _policy(seed=3):
-  from smtl_tf.normalizer import Normalizer
-  from smtl_tf.policy import GaussianPolicy
+  from smtl_tf.slbo.normalizer import Normalizer
+  from smtl_tf.slbo.policy import GaussianPolicy
   normalizer = Normalizer(5)
   normalizer.update(np.random.default_rng(1).normal(2.0, 3.0, (1, 100, 5)))
   policy = GaussianPolicy(5, 2, normalizer, np.random.default_rng(0), seed)

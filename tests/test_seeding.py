@@ -6,8 +6,8 @@ import pytest
 
 from maml_tf.sampler import MultiTaskSampler
 from smtl_tf import seeding
-from smtl_tf.real_runner import RealRunner
-from smtl_tf.slbo import RESEEDED_STREAMS, SLBOAgent
+from smtl_tf.envs.real_runner import RealRunner
+from smtl_tf.slbo.agent import RESEEDED_STREAMS, SLBOAgent
 
 
 def _first_draws(rng: np.random.Generator) -> tuple:

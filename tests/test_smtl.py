@@ -19,7 +19,7 @@ from smtl_tf.runs import directory as run_dir_lib
 from smtl_tf import smtl
 from smtl_tf.runs import protocol
 from smtl_tf.runs import skeleton
-from smtl_tf.slbo import SLBOAgent
+from smtl_tf.slbo.agent import SLBOAgent
 
 GIN = os.path.join(main.REPO_ROOT, 'gin')
 
@@ -176,13 +176,14 @@ def test_test_tasks_start_from_trained_weights_with_fresh_adam_states(tmp_path):
   run = skeleton.Run(built, str(tmp_path))
   built.phases(run)
   agent = built.agent
-  agent.set_task(np.array([1.0]))
-  agent.collect(400)
-  agent.virtual_training(1)
+  runner = built.train_runner
+  agent.set_task(runner, np.array([1.0]))
+  agent.collect(runner, 400)
+  agent.virtual_training(runner, 1)
   assert not any(_is_fresh(optimizer) for optimizer in _optimizers(agent))
   trained = _weights(agent)
   run.save(skeleton.RunProgress(phase='adapt'), trained=True)  # with non-zero Adam states
-  agent.virtual_training(1)  # moves weights and moments past the trained state
+  agent.virtual_training(runner, 1)  # moves weights and moments past the trained state
 
   members = built.members
   for optimizer in _optimizers(members):  # as a previous group would leave them
@@ -208,12 +209,12 @@ def test_batched_adaptation_killed_mid_group_resumes_to_the_same_results(tmp_pat
   original = SLBOAgent.collect
   calls = {'adapt': 0}
 
-  def crash_in_second_group(self, n_samples, purpose='collect'):
+  def crash_in_second_group(self, runner, n_samples, purpose='collect'):
     if purpose == 'adapt':
       calls['adapt'] += 1
       if calls['adapt'] == 2:  # group 2's first adaptation stage
         raise KeyboardInterrupt('simulated crash')
-    return original(self, n_samples, purpose)
+    return original(self, runner, n_samples, purpose)
 
   monkeypatch.setattr(SLBOAgent, 'collect', crash_in_second_group)
   with pytest.raises(KeyboardInterrupt):
@@ -237,7 +238,7 @@ def test_adapt_command_refuses_a_run_of_another_algorithm_and_writes_nothing(tmp
 def test_following_the_advice_for_a_corrupt_trained_state_trains_again(tmp_path, monkeypatch):
   original = smtl.SMTL.adaptation_stage
 
-  def crash(self, record):
+  def crash(self, *args):
     raise KeyboardInterrupt('simulated crash')
 
   monkeypatch.setattr(smtl.SMTL, 'adaptation_stage', crash)

@@ -1,21 +1,21 @@
 """Compiled phases trace once: repeated calls with the same shapes reuse the graph."""
 import numpy as np
 
-from smtl_tf.real_runner import RealRunner
-from smtl_tf.slbo import SLBOAgent
-from smtl_tf.model_free import RealTRPOAgent
+from smtl_tf.envs.real_runner import RealRunner
+from smtl_tf.slbo.agent import SLBOAgent
+from smtl_tf.slbo.model_free import RealTRPOAgent
 
 
 def test_slbo_phases_trace_once():
   runner = RealRunner('halfcheetah_vel', 2, seed=0)
   agent = SLBOAgent(runner, seed=0, n_model=3, n_policy=2, n_trpo=400, reset_pool_size=20)
-  agent.set_task(0.5)
+  agent.set_task(runner, 0.5)
   for _ in range(3):
-    agent.collect(400)
-    agent.virtual_training(n_inner=2)
-    agent.evaluate(2)
+    agent.collect(runner, 400)
+    agent.virtual_training(runner, n_inner=2)
+    agent.evaluate(runner, 2)
   agent.new_policy()
-  agent.virtual_training(n_inner=1)
+  agent.virtual_training(runner, n_inner=1)
   assert agent.model_trainer.train.experimental_get_tracing_count() == 1
   assert agent._virtual_policy_iteration.experimental_get_tracing_count() == 1
 
@@ -34,6 +34,6 @@ def test_model_free_update_traces_once():
   runner = RealRunner('halfcheetah_vel', 2, seed=0)
   agent = RealTRPOAgent(runner, seed=0, n_trpo=400)
   for _ in range(3):
-    stats = agent.iteration()
+    stats = agent.iteration(runner)
   assert np.isfinite(stats['kl'])
   assert agent._update.experimental_get_tracing_count() == 1

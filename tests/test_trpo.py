@@ -4,11 +4,11 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from smtl_tf import gae
-from smtl_tf.normalizer import Normalizer
-from smtl_tf.policy import GaussianPolicy
-from smtl_tf.trpo import TRPO, conjugate_gradient, flatten, flatten_members
-from smtl_tf.value_function import ValueFunction
+from smtl_tf.slbo import gae
+from smtl_tf.slbo.normalizer import Normalizer
+from smtl_tf.slbo.policy import GaussianPolicy
+from smtl_tf.slbo.trpo import TRPO, conjugate_gradient, flatten, flatten_members
+from smtl_tf.slbo.value_function import ValueFunction
 
 tfd = tfp.distributions
 

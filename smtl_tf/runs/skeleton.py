@@ -223,6 +223,7 @@ class Run:
 
 def run(algorithm: Algorithm, run_dir: str, trained_run: Optional[str] = None) -> Dict:
   """Runs (or resumes) the algorithm's phases in run_dir; writes and returns results.json."""
+  os.makedirs(run_dir, exist_ok=True)
   skeleton = Run(algorithm, run_dir)
   phases = algorithm.phases(skeleton)
   names = [phase.name for phase in phases] + [DONE]

@@ -5,7 +5,7 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf.networks import per_member
+from smtl_tf.slbo.networks import per_member
 
 TF1_ADAM_EPSILON = 1e-8  # tf.compat.v1.train.AdamOptimizer's default, which SLBO used
 

@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf.networks import per_member
+from smtl_tf.slbo.networks import per_member
 
 
 class Normalizer(tf.Module):

@@ -12,9 +12,9 @@ import gin
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from smtl_tf import networks
-from smtl_tf.model_trainer import TF1_ADAM_EPSILON, make_adam, reset_adam
-from smtl_tf.policy import limited_entropy
+from smtl_tf.slbo import networks
+from smtl_tf.slbo.model_trainer import TF1_ADAM_EPSILON, make_adam, reset_adam
+from smtl_tf.slbo.policy import limited_entropy
 
 tfd = tfp.distributions
 

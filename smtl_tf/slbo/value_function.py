@@ -5,8 +5,8 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf import networks
-from smtl_tf.normalizer import Normalizer
+from smtl_tf.slbo import networks
+from smtl_tf.slbo.normalizer import Normalizer
 
 
 @gin.configurable

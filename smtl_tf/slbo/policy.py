@@ -6,9 +6,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from smtl_tf import networks
+from smtl_tf.slbo import networks
 from smtl_tf import seeding
-from smtl_tf.normalizer import Normalizer
+from smtl_tf.slbo.normalizer import Normalizer
 
 tfd = tfp.distributions
 

@@ -5,14 +5,14 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf import gae as gae_lib
+from smtl_tf.slbo import gae as gae_lib
 from smtl_tf import seeding
-from smtl_tf.model_trainer import check_finite
-from smtl_tf.normalizer import Normalizer
-from smtl_tf.policy import GaussianPolicy
-from smtl_tf.real_runner import RealRunner
-from smtl_tf.trpo import TRPO
-from smtl_tf.value_function import ValueFunction
+from smtl_tf.slbo.model_trainer import check_finite
+from smtl_tf.slbo.normalizer import Normalizer
+from smtl_tf.slbo.policy import GaussianPolicy
+from smtl_tf.envs.real_runner import RealRunner
+from smtl_tf.slbo.trpo import TRPO
+from smtl_tf.slbo.value_function import ValueFunction
 
 
 @gin.configurable
@@ -21,8 +21,10 @@ class RealTRPOAgent(tf.Module):
 
   The state normalizer is updated with every batch before the update.
 
+  The agent keeps no runner: iteration and evaluate act on the runner they are given.
+
   Args:
-    runner: RealRunner of the task.
+    runner: a RealRunner of the task family (sets the observation and action sizes; not kept).
     seed: the run's seed; the agent draws from the streams (seed, *stream, name) of
       smtl_tf.seeding: 'init' (weights and the policy's sampling key), 'value_minibatches'.
     stream: the agent's name among the run's streams.
@@ -35,7 +37,7 @@ class RealTRPOAgent(tf.Module):
     super().__init__(name='real_trpo_agent')
     env = runner.env
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    self.runner, self.n_trpo, self.gamma, self.gae_lambda = runner, n_trpo, gamma, gae_lambda
+    self.n_trpo, self.gamma, self.gae_lambda = n_trpo, gamma, gae_lambda
     self.generators = {name: seeding.numpy_stream(seed, *stream, name)
                        for name in ('init', 'value_minibatches')}
     init = self.generators['init']
@@ -53,8 +55,9 @@ class RealTRPOAgent(tf.Module):
     return self.trpo.update(flat(batch['state']), flat(batch['action']), flat(advantages),
                             flat(returns), vf_permutations)
 
-  def iteration(self) -> Dict[str, float]:
-    batch, returns = self.runner.collect(self.policy.numpy_sampler(), self.n_trpo, None, 'collect')
+  def iteration(self, runner: RealRunner) -> Dict[str, float]:
+    """One TRPO update on n_trpo fresh samples of the runner's environments."""
+    batch, returns = runner.collect(self.policy.numpy_sampler(), self.n_trpo, None, 'collect')
     self.state_normalizer.update(batch['state'].reshape(1, -1, batch['state'].shape[-1]))
     tensors = {key: tf.constant(value[None], tf.float32 if value.dtype != bool else tf.bool)
                for key, value in batch.items()}  # one member
@@ -65,6 +68,6 @@ class RealTRPOAgent(tf.Module):
     values['collect_return'] = float(np.mean(returns)) if len(returns) else float('nan')
     return values
 
-  def evaluate(self, n_episodes: int, purpose: str = 'evaluate') -> float:
+  def evaluate(self, runner: RealRunner, n_episodes: int, purpose: str = 'evaluate') -> float:
     """Mean return of fresh real episodes of the current (stochastic) policy."""
-    return float(np.mean(self.runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose)))
+    return float(np.mean(runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose)))

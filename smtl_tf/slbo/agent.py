@@ -14,18 +14,20 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from smtl_tf import gae as gae_lib
+from smtl_tf.slbo import gae as gae_lib
 from smtl_tf import seeding
-from smtl_tf.dataset import MemberDatasets, TransitionDataset
-from smtl_tf.dynamics_model import DynamicsModel
-from smtl_tf.model_trainer import ModelTrainer, check_finite
-from smtl_tf.normalizer import Normalizers
-from smtl_tf.policy import GaussianPolicy
-from smtl_tf.real_runner import OUNoise, RealRunner
-from smtl_tf.trpo import TRPO
-from smtl_tf.value_function import ValueFunction
-from smtl_tf.virtual_env import VirtualEnv, episode_returns
+from smtl_tf.slbo.dataset import MemberDatasets, TransitionDataset
+from smtl_tf.slbo.dynamics_model import DynamicsModel
+from smtl_tf.slbo.model_trainer import ModelTrainer, check_finite
+from smtl_tf.slbo.normalizer import Normalizers
+from smtl_tf.slbo.policy import GaussianPolicy
+from smtl_tf.envs.real_runner import OUNoise, RealRunner
+from smtl_tf.slbo.trpo import TRPO
+from smtl_tf.slbo.value_function import ValueFunction
+from smtl_tf.slbo.virtual_env import VirtualEnv, episode_returns
 
+
+DATASET_PREFIX = 'dataset/'
 
 # The numpy streams a test task's adaptation restarts (SLBOAgent.reseed).
 RESEEDED_STREAMS = ('policy', 'minibatches', 'reset_pool', 'virtual_resets', 'value_minibatches',
@@ -36,8 +38,12 @@ RESEEDED_STREAMS = ('policy', 'minibatches', 'reset_pool', 'virtual_resets', 'va
 class SLBOAgent(tf.Module):
   """Model, dataset, policy and their trainers for model-based policy optimization.
 
+  The agent keeps no runner: collect, evaluate, rate and virtual_training act on the runner
+  they are given (training or test environments of one body and reward form).
+
   Args:
-    runner: RealRunner of the task's family (its env gives the reward function).
+    runner: a RealRunner of the task family: sets the shapes, the horizon, the reward function
+      and the exploration noise's batch (runner.n_envs); not kept.
     seed: the run's seed; with `stream` it names every random stream the agent draws from
       (smtl_tf.seeding): 'init' (model and value-function weights), 'policy' (each new
       policy's weights and its action-sampling key), 'minibatches' (model training
@@ -71,7 +77,6 @@ class SLBOAgent(tf.Module):
     if env.reward_fn is None:
       raise ValueError('SLBO needs the reward on its own observations (the model predicts them): '
                        "use the 'slbo' observation layout, not the 'rllab' one.")
-    self.runner = runner
     self.obs_dim = env.observation_space.shape[0]
     self.act_dim = env.action_space.shape[0]
     self.horizon = runner.horizon
@@ -128,21 +133,23 @@ class SLBOAgent(tf.Module):
                                  sampler_key)
     self.trpo = TRPO(self.policy, self.value_fn)
 
-  def set_task(self, task) -> None:
-    self.runner.set_task(task)
-    self.task.assign(np.tile(np.asarray(self.runner.env.task, np.float32), (self.n_members, 1)))
+  def set_task(self, runner: RealRunner, task) -> None:
+    """The task of the runner's environments and of the agent's virtual rollouts."""
+    runner.set_task(task)
+    self.task.assign(np.tile(np.asarray(runner.env.task, np.float32), (self.n_members, 1)))
 
-  def set_tasks(self, tasks: np.ndarray) -> None:
+  def set_tasks(self, runner: RealRunner, tasks: np.ndarray) -> None:
     """One task per member, tasks [M, task_dim]; member m's real environments are the m-th
     group of runner.n_envs / M (member-major)."""
     tasks = np.asarray(tasks, np.float64).reshape(self.n_members, -1)
-    self.runner.env.set_tasks(np.repeat(tasks, self.runner.n_envs // self.n_members, axis=0))
-    self.task.assign(self.runner.env.tasks[::self.runner.n_envs // self.n_members].astype(np.float32))
+    group = runner.n_envs // self.n_members
+    runner.env.set_tasks(np.repeat(tasks, group, axis=0))
+    self.task.assign(runner.env.tasks[::group].astype(np.float32))
 
   def load_members(self, trained: 'SLBOAgent', own_capacity: int) -> None:
     """Every member starts from the single-task agent's trained state: normalizers, model and
     value function are copied M times, the model's and value fit's Adam states start fresh
-    (as SMTLRun.restore_trained); each member gets its own dataset (trained.dataset, then its
+    (as SMTL.restore_trained_state); each member gets its own dataset (trained.dataset, then its
     own data, see MemberDatasets). The policies are left alone."""
     pairs = [(self.normalizers, trained.normalizers), (self.model, trained.model),
              (self.value_fn, trained.value_fn)]
@@ -154,20 +161,29 @@ class SLBOAgent(tf.Module):
     self.reset_optimizers()
     self.dataset = MemberDatasets(trained.dataset, self.n_members, own_capacity)
 
+  def dataset_arrays(self) -> Dict[str, np.ndarray]:
+    """The dataset as named arrays, for a checkpoint (members' own data is not included)."""
+    return {DATASET_PREFIX + key: value for key, value in self.dataset.state_dict().items()}
+
+  def load_dataset_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
+    """Inverse of dataset_arrays(); other arrays are ignored."""
+    self.dataset.load_state_dict({key[len(DATASET_PREFIX):]: value for key, value in arrays.items()
+                                  if key.startswith(DATASET_PREFIX)})
+
   def reset_optimizers(self) -> None:
     """Fresh Adam moments for the model and the value fit (the start of a test task)."""
     self.model_trainer.reset_optimizer()
     self.trpo.reset_value_fit_optimizer()
 
-  def collect(self, n_samples: int, purpose: str = 'collect') -> np.ndarray:
+  def collect(self, runner: RealRunner, n_samples: int, purpose: str = 'collect') -> np.ndarray:
     """Collects n_samples real samples per member with OU noise, adds them to the (member's)
     dataset and updates the (member's) normalizers.
 
     Returns the returns of the (noisy) episodes completed, all members together.
     """
     members = self.n_members
-    batch, returns = self.runner.collect(self.policy.numpy_sampler(), members * n_samples,
-                                         self.noise, purpose)
+    batch, returns = runner.collect(self.policy.numpy_sampler(), members * n_samples,
+                                    self.noise, purpose)
     if members > 1:  # [T, M * n, ...] -> [M, T, n, ...], as MemberDatasets takes it
       batch = {key: np.swapaxes(value.reshape(value.shape[0], members, -1, *value.shape[2:]), 0, 1)
                for key, value in batch.items()}
@@ -193,17 +209,18 @@ class SLBOAgent(tf.Module):
     for trainer in self.shadow_trainers:
       self.train_model(n_steps, trainer)
 
-  def virtual_return(self, virtual_env: Optional[VirtualEnv] = None) -> float:
-    """Mean return of n_trpo / horizon episodes of the policy on a model (no real step)."""
+  def virtual_return(self, runner: RealRunner, virtual_env: Optional[VirtualEnv] = None) -> float:
+    """Mean return of n_trpo / horizon episodes of the policy on a model (no real step),
+    starting from reset states of the runner's environments."""
     virtual_env = virtual_env or self.virtual_env
-    pool = self.runner.reset_states(self.reset_pool_size, self.generators['reset_pool'])
+    pool = runner.reset_states(self.reset_pool_size, self.generators['reset_pool'])
     initial = pool[self.generators['virtual_resets'].integers(0, len(pool), self.n_trpo // self.horizon)]
     batch = virtual_env.rollout(initial[None], pool[None], self.task)
     returns = episode_returns(batch['reward'][0].numpy(), batch['done'][0].numpy(),
                               batch['timeout'][0].numpy())
     return float(np.mean(returns))
 
-  def rate(self, rating: str, n_real_episodes: int) -> Dict[str, float]:
+  def rate(self, runner: RealRunner, rating: str, n_real_episodes: int) -> Dict[str, float]:
     """Difficulty of the current task for the current (warmed-up) policy.
 
     'true': virtual return on the model minus the real return of n_real_episodes fresh
@@ -211,14 +228,14 @@ class SLBOAgent(tf.Module):
     'estimated': std of the virtual returns on the shadow models (no real step).
     """
     if rating == 'true':
-      virtual = self.virtual_return()
-      real = self.evaluate(n_real_episodes, purpose='rating')
+      virtual = self.virtual_return(runner)
+      real = self.evaluate(runner, n_real_episodes, purpose='rating')
       return {'rating': virtual - real, 'virtual_return': virtual, 'real_return': real}
     if rating == 'estimated':
       if len(self.shadow_models) < 2:
         raise ValueError('The estimated rating needs at least 2 shadow models: bind '
                          'SLBOAgent.n_shadow_models >= 2.')
-      returns = [self.virtual_return(env) for env in self.shadow_envs]
+      returns = [self.virtual_return(runner, env) for env in self.shadow_envs]
       return {'rating': float(np.std(returns)), 'shadow_returns': returns}
     raise ValueError(f'Unknown rating {rating!r}; choose "true" or "estimated".')
 
@@ -233,11 +250,12 @@ class SLBOAgent(tf.Module):
                              flat(returns), vf_permutations)
     return stats, batch['reward'], batch['done'], batch['timeout']
 
-  def train_policy_virtual(self, n_updates: int) -> Dict[str, float]:
+  def train_policy_virtual(self, runner: RealRunner, n_updates: int) -> Dict[str, float]:
     """n_updates virtual rollouts + TRPO updates of every member; the last stats (arrays [M]
-    when M > 1). All members start from one pool of real reset states."""
+    when M > 1). All members start from one pool of reset states of the runner's
+    environments."""
     n_envs, members = self.n_trpo // self.horizon, self.n_members
-    pool = self.runner.reset_states(self.reset_pool_size, self.generators['reset_pool'])
+    pool = runner.reset_states(self.reset_pool_size, self.generators['reset_pool'])
     pools = np.broadcast_to(pool, (members, *pool.shape))
     stats, outcome = {}, None
     for _ in range(n_updates):
@@ -251,17 +269,18 @@ class SLBOAgent(tf.Module):
     values['virtual_return'] = float(means[0]) if members == 1 else means
     return values
 
-  def virtual_training(self, n_inner: int) -> Dict[str, float]:
-    """VirtualTraining(theta, phi, D, n_inner) of Algorithm 1. Returns the last stats."""
+  def virtual_training(self, runner: RealRunner, n_inner: int) -> Dict[str, float]:
+    """VirtualTraining(theta, phi, D, n_inner) of Algorithm 1 (virtual rollouts start from
+    reset states of the runner's environments). Returns the last stats."""
     stats = {}
     for _ in range(n_inner):
       model_stats = self.train_model(self.n_model)
-      stats = self.train_policy_virtual(self.n_policy)
+      stats = self.train_policy_virtual(runner, self.n_policy)
       stats.update({'model_loss': model_stats['loss'], 'model_grad_norm': model_stats['grad_norm']})
     return stats
 
-  def evaluate(self, n_episodes: int, purpose: str = 'evaluate'):
-    """Mean return of fresh real episodes of the current (stochastic) policy (per member, [M],
-    when M > 1)."""
-    returns = self.runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose, self.n_members)
+  def evaluate(self, runner: RealRunner, n_episodes: int, purpose: str = 'evaluate'):
+    """Mean return of fresh real episodes of the current (stochastic) policy on the runner's
+    environments (per member, [M], when M > 1)."""
+    returns = runner.evaluate(self.policy.numpy_sampler(), n_episodes, purpose, self.n_members)
     return float(np.mean(returns)) if self.n_members == 1 else returns.mean(axis=1)
