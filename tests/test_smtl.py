@@ -88,7 +88,8 @@ def test_killed_run_resumes_to_the_same_counts_and_returns(tmp_path):
   while time.time() < deadline and process.poll() is None:
     if progress_file.exists():
       latest = progress_file.parent / progress_file.read_text().strip() / 'progress.json'
-      if latest.exists() and json.loads(latest.read_text())['next_task'] >= 2:
+      progress = json.loads(latest.read_text())['progress'] if latest.exists() else None
+      if progress and (progress['phase'] != 'train' or progress['unit'] >= 2):
         break
     time.sleep(0.02)
   process.send_signal(signal.SIGKILL)

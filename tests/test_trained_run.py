@@ -1,5 +1,6 @@
 """A shift experiment evaluated from another run's training equals a fresh run of it."""
 import os
+import shutil
 
 import gin
 import pytest
@@ -55,6 +56,6 @@ def test_a_trained_run_with_other_training_settings_or_seed_is_refused(tmp_path)
 def test_a_run_whose_training_has_not_finished_is_refused(tmp_path):
   _run(tmp_path, 'maml/halfcheetah_vel.gin')
   trained = tmp_path / 'halfcheetah_vel' / 'maml' / 'seed_0'
-  os.remove(trained / 'checkpoints_trained' / 'LATEST')  # as if meta-training had not ended
+  shutil.rmtree(trained / 'checkpoints_trained')  # as if meta-training had not ended
   with pytest.raises(ValueError, match='no finished training'):
     _run(tmp_path, 'maml/halfcheetah_pos2neg.gin', trained_run=trained)
