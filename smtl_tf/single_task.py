@@ -14,7 +14,7 @@ from smtl_tf.slbo.model_free import RealTRPOAgent
 from smtl_tf.envs.real_runner import RealRunner
 from smtl_tf.runs import skeleton
 from smtl_tf.runs.logger import tagged
-from smtl_tf.slbo.agent import SLBOAgent
+from smtl_tf.slbo.agent import AgentDatasetArrays, SLBOAgent
 
 class _SingleTask(skeleton.Algorithm):
   """A learning curve on one task: the first point is the initial policy's return."""
@@ -56,7 +56,7 @@ class _SingleTask(skeleton.Algorithm):
 
 
 @gin.configurable('run_slbo', denylist=['family', 'task', 'seed'])
-class SingleTaskSLBO(_SingleTask):
+class SingleTaskSLBO(AgentDatasetArrays, _SingleTask):
   """SLBO on one task: per stage, collect n_collect noisy real samples, then
   VirtualTraining(n_inner).
 
@@ -87,12 +87,6 @@ class SingleTaskSLBO(_SingleTask):
     self.entropy_off_stage = entropy_off_stage
     self.agent = SLBOAgent(self.runner, seed)
     self.agent.set_task(self.runner, task)
-
-  def arrays(self) -> Dict[str, np.ndarray]:
-    return self.agent.dataset_arrays()
-
-  def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
-    self.agent.load_dataset_arrays(arrays)
 
   def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
     self.run = run

@@ -30,11 +30,11 @@ from smtl_tf.runs import protocol
 from smtl_tf.runs import results as results_lib
 from smtl_tf.runs import skeleton
 from smtl_tf.runs.logger import tagged
-from smtl_tf.slbo.agent import SLBOAgent
+from smtl_tf.slbo.agent import AgentDatasetArrays, SLBOAgent
 from smtl_tf import seeding
 
 @gin.configurable('run_smtl', denylist=['family', 'seed', 'experiment'])
-class SMTL(skeleton.Algorithm):
+class SMTL(AgentDatasetArrays, skeleton.Algorithm):
   """SMTL on a task family, evaluated on the fixed test tasks.
 
   Args:
@@ -114,12 +114,6 @@ class SMTL(skeleton.Algorithm):
 
   def runners(self):
     return self._runners
-
-  def arrays(self) -> Dict[str, np.ndarray]:
-    return self.agent.dataset_arrays()
-
-  def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
-    self.agent.load_dataset_arrays(arrays)
 
   def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
     self.run = run

@@ -34,6 +34,16 @@ RESEEDED_STREAMS = ('policy', 'minibatches', 'reset_pool', 'virtual_resets', 'va
                     'ou_noise')
 
 
+class AgentDatasetArrays:
+  """For an algorithm whose checkpoint arrays are its `agent`'s dataset (SLBOAgent)."""
+
+  def arrays(self) -> Dict[str, np.ndarray]:
+    return self.agent.dataset_arrays()
+
+  def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
+    self.agent.load_dataset_arrays(arrays)
+
+
 @gin.configurable
 class SLBOAgent(tf.Module):
   """Model, dataset, policy and their trainers for model-based policy optimization.
