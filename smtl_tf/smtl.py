@@ -23,6 +23,7 @@ import numpy as np
 from absl import logging
 
 from smtl_tf import envs
+from smtl_tf import seeding
 from smtl_tf import settings
 from smtl_tf.active import TaskSelector
 from smtl_tf.envs.real_runner import RealRunner
@@ -31,7 +32,7 @@ from smtl_tf.runs import results as results_lib
 from smtl_tf.runs import skeleton
 from smtl_tf.runs.logger import tagged
 from smtl_tf.slbo.agent import AgentDatasetArrays, SLBOAgent
-from smtl_tf import seeding
+
 
 @gin.configurable('run_smtl', denylist=['family', 'seed', 'experiment'])
 class SMTL(AgentDatasetArrays, skeleton.Algorithm):
