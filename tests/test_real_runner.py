@@ -30,6 +30,15 @@ def test_evaluate_runs_exactly_the_requested_episodes():
   assert returns.shape == (7,) and runner.steps['evaluate'] == 10 * 30
 
 
+def test_evaluate_counts_episodes_that_end_early():
+  # The humanoid collapses without torque and its episodes end before the horizon: each
+  # is a return, and the loop ends (it once kept only the episodes alive at the end).
+  runner = RealRunner('humanoid_vel', 4, seed=0, horizon=200)
+  returns = runner.evaluate(lambda states: tf.zeros([tf.shape(states)[0], 10]), 6)
+  assert returns.shape == (6,) and np.all(np.isfinite(returns))
+  assert runner.steps['evaluate'] < 4 * 200, 'these episodes should end early'
+
+
 def test_ou_noise_is_mean_reverting_with_the_stationary_variance():
   noise = OUNoise((2000, 1), np.random.default_rng(0), theta=0.15, sigma=0.3)
   for _ in range(200):

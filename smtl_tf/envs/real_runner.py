@@ -135,7 +135,7 @@ class RealRunner:
     while returns.shape[1] < n_episodes:
       states = self.env.reset()
       alive = slot < n_episodes - returns.shape[1]
-      used = alive.reshape(n_members, per_member)
+      used = alive.reshape(n_members, per_member).copy()  # alive changes as episodes end
       totals = np.zeros(self.n_envs)
       for _ in range(self.horizon):
         active = np.flatnonzero(alive)
