@@ -5,6 +5,7 @@ trained state (checkpoints_trained/), warms up a fresh policy on the learned mod
 samples) and prints its return next to a randomly initialized policy's; --n_adapt adds SLBO
 stages. The run directory is only read.
 """
+from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import os
 import re
 

@@ -22,6 +22,7 @@ Each compute figure is printed with its ratio to what the matmul rate allows for
 (estimated) FLOP count; real_collect with its ratio to the raw mj_step rate. A
 benchmark, not a test: it asserts nothing.
 """
+from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import json
 import time
 from typing import Callable, Dict

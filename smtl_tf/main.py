@@ -2,6 +2,7 @@
 
 Run-length and placement are flags; every hyperparameter is a gin binding.
 """
+from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import errno
 import os
 from typing import Optional

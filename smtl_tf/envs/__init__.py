@@ -1,15 +1,21 @@
-"""Task families and their MuJoCo environments, registered with gymnasium.
+"""Task families, bodies and objectives, and their MuJoCo environments, registered with gymnasium.
 
     import gymnasium, smtl_tf.envs
     env = gymnasium.make('smtl/HalfCheetahVel-v0', task=1.3)
+
+Your own family, body or objective: build a TaskFamily, Body or Objective and register it
+(`register_family`, `register_body`, `register_objective`) from a module that a gin file
+imports; `check_reward` checks that its reward gives the same numbers in numpy and
+TensorFlow on real transitions. The README's "Your own tasks" walks through an example.
 """
-import gymnasium
-
-from smtl_tf.envs.families import FAMILIES, TaskFamily, TaskOutOfRangeError, get_family
+from smtl_tf.envs.bodies import Body, get_body, register_body, xml_spec
+from smtl_tf.envs.consistency import RewardMismatch, check_reward
+from smtl_tf.envs.families import (FAMILIES, HORIZON, TaskFamily, TaskOutOfRangeError, get_family,
+                                   register_family)
 from smtl_tf.envs.point import PointEnv
+from smtl_tf.envs.rewards import Objective, get_objective, register_objective
+from smtl_tf.envs.state import DroppedStateError, State
 from smtl_tf.envs.task_env import TaskEnv
-
-HORIZON = 200
 
 
 def make_env(family: str, **kwargs) -> TaskEnv:
@@ -17,15 +23,3 @@ def make_env(family: str, **kwargs) -> TaskEnv:
   if get_family(family).body == 'point':
     return PointEnv(family, **kwargs)
   return TaskEnv(family, **kwargs)
-
-
-def _entry_point(family: TaskFamily) -> str:
-  if family.body == 'point':
-    return 'smtl_tf.envs.point:PointEnv'
-  return 'smtl_tf.envs.task_env:TaskEnv'
-
-
-for _family in FAMILIES.values():
-  if _family.env_id not in gymnasium.registry:
-    gymnasium.register(id=_family.env_id, entry_point=_entry_point(_family),
-                       kwargs={'family': _family.name}, max_episode_steps=HORIZON)

@@ -18,15 +18,18 @@ Every model gets MuJoCo sensors for the torso quantities the observations read
 of states stepped by `mujoco.rollout` is observed without one MjData per environment.
 """
 import dataclasses
+import functools
 import os
 import re
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import gymnasium
 import mujoco
 import numpy as np
 
+from smtl_tf.envs import rewards
 from smtl_tf.envs import simple_humanoid
+from smtl_tf.envs.state import StateIndex
 
 ASSET_DIR = os.path.join(os.path.dirname(gymnasium.__file__), 'envs', 'mujoco', 'assets')
 EULER, RK4 = mujoco.mjtIntegrator.mjINT_EULER, mujoco.mjtIntegrator.mjINT_RK4
@@ -38,46 +41,106 @@ class Body:
 
   Attributes:
     name: short name used in family names ('halfcheetah', 'ant', 'humanoid').
-    build_spec: returns the uncompiled model (sensors and options are added by load_model).
-    timestep: MuJoCo integrator timestep (s).
-    integrator: MuJoCo integrator (EULER or RK4).
+    build_spec: returns the uncompiled model (sensors and options are added by load_model);
+      e.g. `lambda: xml_spec('hopper.xml')` for a model file.
+    timestep: MuJoCo integrator timestep (s); None keeps the model's.
+    integrator: MuJoCo integrator (EULER or RK4); None keeps the model's.
     frame_skip: integrator steps per control step; control dt = timestep * frame_skip.
     goal_bonus: constant added to each -|v - g| goal term (rllab task envs).
     alive_bonus: constant added every step.
     ctrl_coef: coefficient of |a|^2 (a = policy action clipped to [-1, 1]).
     lateral_coef: coefficient of |v_yz|^2 (Humanoid's velocity-deviation cost).
-    z_range: (low, high) torso height outside which an episode ends; None: never.
+    z_range: (low, high) root height outside which an episode ends; None: never.
     with_torso_xmat: whether SLBO's observation includes the torso rotation matrix.
     rllab_drops_root_x: rllab's observation leaves out qpos[0] (HalfCheetah).
     rllab_contact_forces: rllab's observation includes cfrc_ext clipped to [-1, 1].
     total_mass: rescale the compiled model to this total mass (None: as built).
+    torso: the model body whose subtree centre of mass (and rotation) observations and
+      rewards read.
+    terminates: optional (state: state.State, xp) -> [...] bool, further conditions that end
+      an episode (e.g. a hopper's torso angle), written against the array namespace xp.
   """
   name: str
   build_spec: Callable[[], mujoco.MjSpec]
-  timestep: float
-  integrator: int
-  frame_skip: int
-  goal_bonus: float
-  alive_bonus: float
-  ctrl_coef: float
-  lateral_coef: float
-  z_range: Optional[Tuple[float, float]]
-  with_torso_xmat: bool
-  rllab_drops_root_x: bool
-  rllab_contact_forces: bool
+  timestep: Optional[float] = None
+  integrator: Optional[int] = None
+  frame_skip: int = 1
+  goal_bonus: float = 0.0
+  alive_bonus: float = 0.0
+  ctrl_coef: float = 0.0
+  lateral_coef: float = 0.0
+  z_range: Optional[Tuple[float, float]] = None
+  with_torso_xmat: bool = False
+  rllab_drops_root_x: bool = False
+  rllab_contact_forces: bool = False
   total_mass: Optional[float] = None
+  torso: str = 'torso'
+  terminates: Optional[Callable[..., Any]] = None
 
   @property
   def dt(self) -> float:
-    return self.timestep * self.frame_skip
+    """Control step (s)."""
+    timestep = self.timestep if self.timestep is not None else model_dimensions(self).timestep
+    return timestep * self.frame_skip
+
+  def costs(self) -> rewards.BodyCosts:
+    """The body's part of every reward and termination."""
+    return rewards.BodyCosts(self.goal_bonus, self.alive_bonus, self.ctrl_coef,
+                             self.lateral_coef, self.z_range, self.terminates)
+
+  def state_index(self, keep_xy: bool = True) -> StateIndex:
+    """Where the parts of this body's reward state lie (see state.py)."""
+    dims = model_dimensions(self)
+    return StateIndex(dims.nq, dims.nv, dims.n_xy, self.with_torso_xmat, True, keep_xy)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelDimensions:
+  """What the compiled model says about a body: sizes, root kind, control timestep."""
+  nq: int
+  nv: int
+  nu: int
+  n_xy: int
+  timestep: float
+
+
+@functools.lru_cache(maxsize=None)
+def model_dimensions(body: 'Body') -> ModelDimensions:
+  model, _ = load_model(body)
+  return ModelDimensions(model.nq, model.nv, model.nu, root_xy_count(model), model.opt.timestep)
+
+
+def root_xy_count(model: mujoco.MjModel) -> int:
+  """2 for a free root joint (x, y), 1 for a planar root whose first joint slides along x
+  (HalfCheetah, Hopper, Walker2d), 0 otherwise (a fixed base)."""
+  if not model.njnt:
+    return 0
+  kind = model.jnt_type[0]
+  if kind == mujoco.mjtJoint.mjJNT_FREE:
+    return 2
+  if kind == mujoco.mjtJoint.mjJNT_SLIDE and np.allclose(model.jnt_axis[0], [1.0, 0.0, 0.0]):
+    return 1
+  return 0
+
+
+def xml_spec(path: str) -> mujoco.MjSpec:
+  """The spec of a MuJoCo XML model: a path, or the name of one of gymnasium's assets
+  ('hopper.xml', 'walker2d.xml', ...). The deprecated `settotalmass` compiler attribute is
+  removed (see Body.total_mass)."""
+  full = path if os.path.exists(path) else os.path.join(ASSET_DIR, path)
+  if not os.path.exists(full):
+    raise FileNotFoundError(f'MuJoCo model {path!r} not found, neither as a path nor among '
+                            f'gymnasium\'s assets ({ASSET_DIR}).')
+  with open(full) as f:
+    xml = f.read()
+  spec = mujoco.MjSpec.from_string(re.sub(r'\s*settotalmass="[^"]+"', '', xml))
+  spec.modelfiledir = os.path.dirname(os.path.abspath(full))  # meshes next to the file
+  return spec
 
 
 def gymnasium_spec(xml_name: str) -> mujoco.MjSpec:
-  """The spec of one of gymnasium's MuJoCo assets, without the deprecated `settotalmass`
-  compiler attribute (see Body.total_mass)."""
-  with open(os.path.join(ASSET_DIR, xml_name)) as f:
-    xml = f.read()
-  return mujoco.MjSpec.from_string(re.sub(r'\s*settotalmass="[^"]+"', '', xml))
+  """One of gymnasium's MuJoCo assets (see xml_spec)."""
+  return xml_spec(os.path.join(ASSET_DIR, xml_name))
 
 
 def rllab_ant_spec() -> mujoco.MjSpec:
@@ -111,13 +174,45 @@ RESET_QVEL_NOISE = 0.1
 # Dynamics shifts of paper Sec. 5.3, applied to the compiled MuJoCo model.
 DYNAMICS = ('default', 'low_friction', 'crippled')
 CRIPPLED_JOINTS = ('hip_4', 'ankle_4')
-TORSO = 'torso'
 
 
 def get_body(name: str) -> Body:
   if name not in BODIES:
-    raise ValueError(f'Unknown body {name!r}; choose one of {sorted(BODIES)}.')
+    raise ValueError(f'Unknown body {name!r}; choose one of {sorted(BODIES)}, or register your '
+                     f'own with smtl_tf.envs.register_body.')
   return BODIES[name]
+
+
+def register_body(body: Body) -> Body:
+  """Makes a body usable by name in task families; returns it.
+
+  The model is compiled once here, so a missing file, an unknown torso body or a bad
+  setting fails now, naming the body. Registering the same name again is allowed only
+  with an equal body (a module imported twice).
+  """
+  if not isinstance(body, Body):
+    raise TypeError(f'register_body takes a bodies.Body, got {body!r}.')
+  if not body.name.isidentifier() or body.name == 'point':
+    raise ValueError(f'Body name {body.name!r} must be a Python identifier other than "point".')
+  known = BODIES.get(body.name)
+  if known is not None:
+    if known != body:
+      raise ValueError(f'A body named {body.name!r} is already registered; pick another name.')
+    return known
+  if body.frame_skip < 1:
+    raise ValueError(f'Body {body.name!r}: frame_skip must be at least 1, got {body.frame_skip}.')
+  try:
+    dims = model_dimensions(body)
+  except (ValueError, FileNotFoundError, TypeError) as error:
+    raise ValueError(f'Body {body.name!r} does not compile: {error}. Check its model and that '
+                     f'it has a body named {body.torso!r} (Body.torso).') from error
+  if not dims.nu:
+    raise ValueError(f'Body {body.name!r} has no actuators to control.')
+  if body.z_range is not None and not dims.n_xy:
+    raise ValueError(f'Body {body.name!r} has a z_range but no free or planar root joint '
+                     f'(a slide along x first) whose height it could read.')
+  BODIES[body.name] = body
+  return body
 
 
 def load_model(body: Body, dynamics: str = 'default') -> Tuple[mujoco.MjModel, np.ndarray]:
@@ -131,8 +226,10 @@ def load_model(body: Body, dynamics: str = 'default') -> Tuple[mujoco.MjModel, n
   if dynamics != 'default' and body.name != 'ant':
     raise ValueError(f'Dynamics shift {dynamics!r} is defined for the ant only, not {body.name!r}.')
   spec = body.build_spec()
-  spec.option.timestep = body.timestep
-  spec.option.integrator = body.integrator
+  if body.timestep is not None:
+    spec.option.timestep = body.timestep
+  if body.integrator is not None:
+    spec.option.integrator = body.integrator
   _add_torso_sensors(spec, body)
   model = spec.compile()
   if body.total_mass is not None:
@@ -156,7 +253,7 @@ def _add_torso_sensors(spec: mujoco.MjSpec, body: Body) -> None:
            mujoco.mjtSensor.mjSENS_FRAMEZAXIS] if body.with_torso_xmat else []
   kinds += [mujoco.mjtSensor.mjSENS_SUBTREECOM, mujoco.mjtSensor.mjSENS_SUBTREELINVEL]
   for kind in kinds:
-    spec.add_sensor(type=kind, objtype=mujoco.mjtObj.mjOBJ_BODY, objname=TORSO)
+    spec.add_sensor(type=kind, objtype=mujoco.mjtObj.mjOBJ_BODY, objname=body.torso)
 
 
 def reset_qpos(model: mujoco.MjModel) -> np.ndarray:

@@ -2,16 +2,20 @@
 
 A family is a body, an objective and a parameter space: a box [low, high]^k for
 goal velocities, or the set {-1, +1} for forward/backward. Families are looked up
-by name (`get_family`), and each is registered with gymnasium as
-`smtl/<CamelName>-v0` (see `smtl_tf/envs/__init__.py`).
+by name (`get_family`); `register_family` adds one (built-in or a user's) and
+registers it with gymnasium as `smtl/<CamelName>-v0`.
 """
 import dataclasses
 from typing import Optional, Sequence, Tuple
 
+import gymnasium
 import numpy as np
 
 from smtl_tf.envs import bodies
 from smtl_tf.envs import rewards
+from smtl_tf.envs.state import StateIndex
+
+HORIZON = 200  # steps per episode (gymnasium.make adds the TimeLimit)
 
 
 class TaskOutOfRangeError(ValueError):
@@ -102,17 +106,34 @@ class TaskFamily:
     return self.reward_fn(keep_xy) if observation == 'slbo' or self.body == 'point' else None
 
   def reward_fn(self, keep_xy: bool = True) -> rewards.TaskReward:
+    """The reward and termination on 'slbo' observations with this keep_xy."""
+    objective = rewards.get_objective(self.objective)
     if self.body == 'point':
-      return rewards.TaskReward(objective=self.objective, goal_bonus=0.0, alive_bonus=0.0,
-                                ctrl_coef=0.0, lateral_coef=0.0, z_index=None, z_range=None)
+      return rewards.TaskReward(objective, rewards.BodyCosts(),
+                                StateIndex(2, 0, 0, False, with_com=False, keep_xy=keep_xy))
     body = bodies.get_body(self.body)
-    z_index = None
-    if body.z_range is not None:
-      z_index = 2 if keep_xy else 0  # qpos = (x, y, z, ...) for free-floating bodies.
-    return rewards.TaskReward(
-        objective=self.objective, goal_bonus=body.goal_bonus, alive_bonus=body.alive_bonus,
-        ctrl_coef=body.ctrl_coef, lateral_coef=body.lateral_coef, z_index=z_index,
-        z_range=body.z_range)
+    return rewards.TaskReward(objective, body.costs(), body.state_index(keep_xy))
+
+  def check(self) -> None:
+    """Raises a clear error if this family cannot be used (unknown body or objective, or a
+    malformed parameter space)."""
+    if not self.name.isidentifier():
+      raise ValueError(f'Task family name {self.name!r} must be a Python identifier.')
+    if self.body != 'point':
+      bodies.get_body(self.body)
+    rewards.get_objective(self.objective)
+    if not self.low or len(self.low) != len(self.high):
+      raise ValueError(f'Task family {self.name!r}: low and high must be non-empty tuples of '
+                       f'the same length (one entry per task dimension), got {self.low!r} and '
+                       f'{self.high!r}.')
+    if not np.all(np.isfinite(self.low + self.high)) or np.any(np.greater(self.low, self.high)):
+      raise ValueError(f'Task family {self.name!r}: need finite low <= high, got {self.low!r} '
+                       f'and {self.high!r}.')
+    if self.choices is not None:
+      if self.task_dim != 1 or not self.choices:
+        raise ValueError(f'Task family {self.name!r}: choices are for one-dimensional tasks.')
+      if not all(self.low[0] <= choice <= self.high[0] for choice in self.choices):
+        raise ValueError(f'Task family {self.name!r}: every choice must lie in [low, high].')
 
 
 def _velocity(name, body, low, high):
@@ -139,10 +160,43 @@ _ALL: Sequence[TaskFamily] = (
     # maml_rl's 2-D point navigation: cheap, for tests and quick checks of MAML and the oracle.
     TaskFamily('point_nav', 'point', 'goal_2d', (-0.5, -0.5), (0.5, 0.5)),
 )
-FAMILIES = {family.name: family for family in _ALL}
+FAMILIES = {}
+
+
+def register_family(family: TaskFamily) -> TaskFamily:
+  """Makes a task family usable everywhere a built-in one is; returns it.
+
+  After this, `train_eval.family` (gin), the test families of the shift experiments,
+  `smtl_tf.adapt`, launch and the plots accept its name, and gymnasium makes its
+  environment as `family.env_id` (`smtl/<CamelName>-v0`). The family is checked first
+  (`TaskFamily.check`). Registering the same name again is allowed only with an equal
+  family (a module imported twice).
+  """
+  if not isinstance(family, TaskFamily):
+    raise TypeError(f'register_family takes a families.TaskFamily, got {family!r}.')
+  known = FAMILIES.get(family.name)
+  if known is not None:
+    if known != family:
+      raise ValueError(f'A task family named {family.name!r} is already registered '
+                       f'({known}); pick another name.')
+    return known
+  family.check()
+  FAMILIES[family.name] = family
+  if family.env_id not in gymnasium.registry:
+    entry_point = ('smtl_tf.envs.point:PointEnv' if family.body == 'point'
+                   else 'smtl_tf.envs.task_env:TaskEnv')
+    gymnasium.register(id=family.env_id, entry_point=entry_point,
+                       kwargs={'family': family.name}, max_episode_steps=HORIZON)
+  return family
+
+
+for _family in _ALL:
+  register_family(_family)
 
 
 def get_family(name: str) -> TaskFamily:
   if name not in FAMILIES:
-    raise ValueError(f'Unknown task family {name!r}; choose one of {sorted(FAMILIES)}.')
+    raise ValueError(f'Unknown task family {name!r}; choose one of {sorted(FAMILIES)}, or '
+                     f'register your own with smtl_tf.envs.register_family (README: "Your own '
+                     f'tasks").')
   return FAMILIES[name]

@@ -7,7 +7,8 @@ observation, its reward and its termination all describe the new state.
 Layouts (a per-algorithm setting):
   'slbo'  (SMTL, single-task SLBO and TRPO; SLBO's code): qpos, qvel, [Ant: torso
           rotation matrix by rows, 9], torso subtree CoM (3), torso subtree CoM
-          velocity (3). keep_xy=False drops the absolute x (and y) of the root and CoM.
+          velocity (3). keep_xy=False drops the absolute x (and y) of the root and CoM
+          (state.StateIndex).
   'rllab' (MAML and the oracle; the observations of rllab's environments that maml_rl
           trained on, unnormalized): HalfCheetah qpos[1:], qvel, torso CoM (20);
           Ant qpos, qvel, cfrc_ext clipped to [-1, 1], torso rotation matrix, torso CoM
@@ -22,6 +23,7 @@ import mujoco
 import numpy as np
 
 from smtl_tf.envs import bodies
+from smtl_tf.envs.state import StateIndex
 
 LAYOUTS = ('slbo', 'rllab')
 
@@ -79,22 +81,16 @@ class Layout:
                        "layout is fixed (bind keep_xy = True).")
     self.body, self.name, self.keep_xy = body, name, keep_xy
     self.needs_contact_forces = name == 'rllab' and body.rllab_contact_forces
-    self.full_size = model.nq + model.nv + (9 if body.with_torso_xmat else 0) + 6
-    self.kept = self._kept_slbo_entries()
+    self.index = StateIndex(model.nq, model.nv, bodies.root_xy_count(model),
+                            body.with_torso_xmat, True, keep_xy)
+    self.full_size = self.index.full_size
+    self.kept = self.index.kept
     if name == 'slbo':
       self.size = len(self.kept)
     else:
       self.size = (model.nq - int(body.rllab_drops_root_x) + model.nv
                    + (6 * model.nbody if body.rllab_contact_forces else 0)
                    + (9 if body.with_torso_xmat else 0) + 3)
-
-  def _kept_slbo_entries(self) -> np.ndarray:
-    if self.keep_xy:
-      return np.arange(self.full_size)
-    n_xy = 1 if self.body.name == 'halfcheetah' else 2
-    com_start = self.full_size - 6
-    dropped = list(range(n_xy)) + list(range(com_start, com_start + n_xy))
-    return np.setdiff1d(np.arange(self.full_size), dropped)
 
   def reward_state(self, snapshot: Snapshot) -> np.ndarray:
     """The full 'slbo' observation [m, full_size] float64, which rewards and terminations read."""

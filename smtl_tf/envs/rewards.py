@@ -1,28 +1,118 @@
-"""One reward and termination definition per task family, for numpy and TensorFlow.
+"""Rewards and terminations, written once for numpy and TensorFlow.
 
-`TaskReward.__call__` is written against an array namespace `xp`: `numpy` for the
-real environment (one transition at a time) and `tensorflow.experimental.numpy`
-for the virtual environment (batched tensors of predicted states). Both therefore
-compute the same numbers; `tests/test_rewards.py` checks it on real transitions.
+A reward is computed against an array namespace `xp`: `numpy` in the real environment
+(`TaskEnv`, `VectorEnv`) and `tensorflow.experimental.numpy` in the virtual environment
+(batched tensors of predicted states), on the named parts of the state after the step
+(`state.State`). Both therefore compute the same numbers; `consistency.check_reward`
+checks it on real transitions for any family, built-in or registered.
 
-Rewards (contact cost removed, paper footnote 4; a = action clipped to [-1, 1]):
+The reward of a task family is its objective's goal term plus its body's costs
+(contact cost removed, paper footnote 4; a = action clipped to [-1, 1]):
+
+    goal_term(state, task) + alive_bonus - ctrl_coef |a|^2 - lateral_coef |v_yz|^2
+
+Built-in objectives (v: torso subtree CoM velocity; g: the task):
   velocity:    -|v_x - g| + goal_bonus
   velocity_2d: sum_{i in x,y} (-|v_i - g_i| + goal_bonus)
-  direction:   psi * v_x
+  direction:   g * v_x   (g in {-1, +1})
   goal_2d:     -|p_xy - g| (point navigation; the state is the position p)
-each plus alive_bonus - ctrl_coef |a|^2 - lateral_coef |v_yz|^2.
+Register another with `register_objective`.
 
-Termination: a non-finite state; the torso height outside its range (bodies with z_index);
-for goal_2d, reaching the goal: |p_i - g_i| < GOAL_TOLERANCE in both coordinates, as
-maml_rl's PointEnvRandGoal.
+Termination: a non-finite state; the root height outside the body's z_range; the body's
+own `terminates`; the objective's `terminates` (goal_2d: reaching the goal, |p_i - g_i| <
+GOAL_TOLERANCE in both coordinates, as maml_rl's PointEnvRandGoal).
 """
 import dataclasses
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
-OBJECTIVES = ('velocity', 'velocity_2d', 'direction', 'goal_2d')
+from smtl_tf.envs.state import State, StateIndex
+
 GOAL_TOLERANCE = 0.01  # maml_rl's PointEnvRandGoal: done when within this of the goal per coordinate
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+  """What a task asks of a body, as functions of the state after a step.
+
+  Attributes:
+    name: the name families refer to (TaskFamily.objective).
+    goal_term: (state: State, task [..., task_dim], goal_bonus: float, xp) -> [...]; the
+      task-dependent part of the reward. goal_bonus is the body's constant (Body.goal_bonus).
+    terminates: optional (state, task, xp) -> [...] bool; ends an episode (e.g. at a goal).
+  """
+  name: str
+  goal_term: Callable[..., Any]
+  terminates: Optional[Callable[..., Any]] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class BodyCosts:
+  """The body's part of every reward and termination (see bodies.Body for the meanings)."""
+  goal_bonus: float = 0.0
+  alive_bonus: float = 0.0
+  ctrl_coef: float = 0.0
+  lateral_coef: float = 0.0
+  z_range: Optional[Tuple[float, float]] = None
+  terminates: Optional[Callable[..., Any]] = None
+
+
+def _velocity(state, task, goal_bonus, xp):
+  return -xp.abs(state.com_velocity[..., 0] - task[..., 0]) + goal_bonus
+
+
+def _velocity_2d(state, task, goal_bonus, xp):
+  return xp.sum(-xp.abs(state.com_velocity[..., :2] - task[..., :2]) + goal_bonus, axis=-1)
+
+
+def _direction(state, task, goal_bonus, xp):
+  del goal_bonus
+  return task[..., 0] * state.com_velocity[..., 0]
+
+
+def _goal_distance(state, task, goal_bonus, xp):
+  del goal_bonus
+  return -xp.sqrt(xp.sum(xp.square(state.position - task[..., :2]), axis=-1))
+
+
+def _goal_reached(state, task, xp):
+  return goal_reached(state.position, task[..., :2], xp)
+
+
+OBJECTIVES: Dict[str, Objective] = {}
+
+
+def register_objective(objective: Objective) -> Objective:
+  """Makes an objective usable by name in task families; returns it.
+
+  Registering the same name again is allowed only with the same objective (re-imports).
+  """
+  if not isinstance(objective, Objective):
+    raise TypeError(f'register_objective takes an rewards.Objective, got {objective!r}.')
+  if not objective.name.isidentifier():
+    raise ValueError(f'Objective name {objective.name!r} must be a Python identifier.')
+  if not callable(objective.goal_term):
+    raise TypeError(f'Objective {objective.name!r}: goal_term must be callable.')
+  known = OBJECTIVES.get(objective.name)
+  if known is not None and known != objective:
+    raise ValueError(f'An objective named {objective.name!r} is already registered; pick '
+                     f'another name.')
+  OBJECTIVES[objective.name] = objective
+  return objective
+
+
+def get_objective(name: str) -> Objective:
+  if name not in OBJECTIVES:
+    raise ValueError(f'Unknown objective {name!r}; choose one of {sorted(OBJECTIVES)}, or '
+                     f'register your own with smtl_tf.envs.register_objective.')
+  return OBJECTIVES[name]
+
+
+for _objective in (Objective('velocity', _velocity), Objective('velocity_2d', _velocity_2d),
+                   Objective('direction', _direction),
+                   Objective('goal_2d', _goal_distance, terminates=_goal_reached)):
+  register_objective(_objective)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,18 +120,13 @@ class TaskReward:
   """Reward and termination of one (body, objective, observation layout).
 
   Attributes:
-    objective: one of OBJECTIVES.
-    goal_bonus, alive_bonus, ctrl_coef, lateral_coef: the body's constants.
-    z_index: index of the torso height in the observation (None: never terminates).
-    z_range: (low, high) allowed torso height.
+    objective: the family's objective.
+    costs: the body's bonuses, costs and termination.
+    index: where the state's parts lie in the observations this reward reads.
   """
-  objective: str
-  goal_bonus: float
-  alive_bonus: float
-  ctrl_coef: float
-  lateral_coef: float
-  z_index: Optional[int]
-  z_range: Optional[Tuple[float, float]]
+  objective: Objective
+  costs: BodyCosts
+  index: StateIndex
 
   def __call__(self, obs, action, next_obs, task, xp: Any = np):
     """Reward and done of transitions.
@@ -57,28 +142,22 @@ class TaskReward:
       (reward [...], done [...] bool).
     """
     del obs
-    velocity = next_obs[..., -3:]
+    state, costs = State(next_obs, self.index), self.costs
     clipped = xp.clip(action, -1.0, 1.0)
-    if self.objective == 'goal_2d':
-      goal_term = -xp.sqrt(xp.sum(xp.square(next_obs[..., :2] - task[..., :2]), axis=-1))
-    elif self.objective == 'velocity':
-      goal_term = -xp.abs(velocity[..., 0] - task[..., 0]) + self.goal_bonus
-    elif self.objective == 'velocity_2d':
-      goal_term = xp.sum(-xp.abs(velocity[..., :2] - task[..., :2]) + self.goal_bonus, axis=-1)
-    elif self.objective == 'direction':
-      goal_term = task[..., 0] * velocity[..., 0]
-    else:
-      raise ValueError(f'Unknown objective {self.objective!r}; choose one of {OBJECTIVES}.')
-    reward = goal_term + self.alive_bonus - self.ctrl_coef * xp.sum(xp.square(clipped), axis=-1)
-    if self.lateral_coef:
-      reward = reward - self.lateral_coef * xp.sum(xp.square(velocity[..., 1:3]), axis=-1)
+    goal_term = self.objective.goal_term(state, task, costs.goal_bonus, xp)
+    reward = goal_term + costs.alive_bonus - costs.ctrl_coef * xp.sum(xp.square(clipped), axis=-1)
+    if costs.lateral_coef:
+      reward = reward - costs.lateral_coef * xp.sum(xp.square(state.com_velocity[..., 1:3]),
+                                                    axis=-1)
     done = xp.logical_not(xp.all(xp.isfinite(next_obs), axis=-1))
-    if self.objective == 'goal_2d':
-      done = xp.logical_or(done, goal_reached(next_obs[..., :2], task[..., :2], xp))
-    if self.z_index is not None:
-      z = next_obs[..., self.z_index]
-      low, high = self.z_range
+    if self.objective.terminates is not None:
+      done = xp.logical_or(done, self.objective.terminates(state, task, xp))
+    if costs.z_range is not None:
+      z = state.height
+      low, high = costs.z_range
       done = xp.logical_or(done, xp.logical_or(z < low, z > high))
+    if costs.terminates is not None:
+      done = xp.logical_or(done, costs.terminates(state, xp))
     return reward, done
 
 
