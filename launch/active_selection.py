@@ -9,6 +9,7 @@ gin/active/rating_<r>.gin (the non-active baseline 'none' always runs too), writ
 the figure and its table are written (launch/plot_active.py, whose --out and --iteration
 flags apply).
 """
+from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import os
 
 from absl import app

@@ -9,6 +9,7 @@ over seeds; the interval is a 95% bootstrap CI of their mean. Writes <out>.png (
 --iteration) and <out>.md (every adaptation iteration, plus tasks kept, candidates and
 real samples).
 """
+from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import collections
 import os
 from typing import Dict, List, Tuple

@@ -11,6 +11,7 @@ original code's numbers are known (launch/references.py), they are drawn as thei
 own markers and rows (--references). Writes <out>.png and <out>.md (returns at each
 adaptation iteration, real training samples and wall time per phase per algorithm).
 """
+from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import collections
 import math
 import os
