@@ -24,6 +24,7 @@ from maml_tf import advantages as advantages_lib
 from maml_tf.meta_learner import MAMLLearner
 from maml_tf.sampler import MultiTaskSampler, slots_for
 from smtl_tf import envs
+from smtl_tf import saved_policy
 from smtl_tf import seeding
 from smtl_tf import settings
 from smtl_tf.slbo.model_trainer import check_finite
@@ -77,6 +78,10 @@ class MAML(skeleton.Algorithm):
     self.family, self.test_family = family, test_family or family
     protocol.check_compatible(self.family, self.test_family)
     self.seed, self.experiment, self.gamma = seed, experiment, gamma
+    self.test_environment = {'family': self.test_family, 'dynamics': test_dynamics,
+                             'keep_xy': keep_xy, 'observation': observation,
+                             'allow_out_of_range': True}
+    self.horizon, self.run_dir = horizon, None
     self.n_iterations, self.meta_batch, self.n_adapt = n_iterations, meta_batch, n_adapt
     self.learning_rates, self.eval_episodes = tuple(test_learning_rates), eval_episodes
     self.test_tasks = protocol.test_tasks(self.test_family)
@@ -116,6 +121,7 @@ class MAML(skeleton.Algorithm):
                  ] if f'{FAST_PREFIX}0' in arrays else None
 
   def phases(self, run: skeleton.Run) -> List[skeleton.Phase]:
+    self.run_dir = run.run_dir
     return [skeleton.Phase('train', self.meta_iteration, self.n_iterations, ends_training=True),
             skeleton.Phase('adapt', self.evaluation_step, self.n_adapt + 1)]
 
@@ -181,6 +187,7 @@ class MAML(skeleton.Algorithm):
     returns = self.mean_returns(self.fast, self.eval_episodes)
     for record, value, count in zip(progress.test_records, returns, used):
       protocol.append_iteration(record, value, count)
+    self.save_policies(progress.test_records, stage)
     report = skeleton.Report(f'evaluate {len(tasks)} test tasks after {stage} adaptation steps',
                              stage, tagged({'mean_return_all_tasks': float(returns.mean())}))
     if stage < self.n_adapt:
@@ -190,6 +197,20 @@ class MAML(skeleton.Algorithm):
       self.fast = learner.adapted_params(self.fast, self.process(batch), tf.constant(lr))
     progress.extra['adapt_used'] = used.tolist()
     return report
+
+  def save_policies(self, records: List[Dict], iteration: int) -> None:
+    """Saves every test task's current fast weights as its iteration `iteration` (saved_policy)."""
+    params = [p.numpy() for p in self.fast]  # [W_0, b_0, ..., W_L, b_L, log_std], each [T, ...]
+    for index, record in enumerate(records):
+      layers = [(params[2 * i][index], params[2 * i + 1][index])
+                for i in range((len(params) - 1) // 2)]
+      saved_policy.SavedPolicy(
+          layers, 'relu', None, None, {**self.test_environment, 'task': list(record['task'])},
+          {'algorithm': 'maml', 'experiment': self.experiment, 'seed': self.seed,
+           'test_task': index, 'iteration': iteration, 'horizon': self.horizon,
+           'adapt_samples': record['adapt_samples'][iteration],
+           'return': record['returns'][iteration]},
+      ).save(saved_policy.policy_path(self.run_dir, index, iteration))
 
   def results(self, progress: skeleton.RunProgress) -> Dict:
     train_steps, test_steps = self.train_sampler.steps, self.test_sampler.steps

@@ -23,6 +23,7 @@ import numpy as np
 from absl import logging
 
 from smtl_tf import envs
+from smtl_tf import saved_policy
 from smtl_tf import seeding
 from smtl_tf import settings
 from smtl_tf.active import TaskSelector
@@ -31,6 +32,7 @@ from smtl_tf.runs import protocol
 from smtl_tf.runs import results as results_lib
 from smtl_tf.runs import skeleton
 from smtl_tf.runs.logger import tagged
+from smtl_tf.slbo import policy as policy_lib
 from smtl_tf.slbo.agent import AgentDatasetArrays, SLBOAgent
 
 
@@ -74,6 +76,7 @@ class SMTL(AgentDatasetArrays, skeleton.Algorithm):
     settings.check_counts('run_smtl', minimum=0, n_warmup=n_warmup, n_inner=n_inner,
                           n_adapt=n_adapt, n_adapt_inner=n_adapt_inner)
     self.family, self.test_family = family, test_family or family
+    self.test_dynamics, self.keep_xy = test_dynamics, keep_xy
     protocol.check_compatible(self.family, self.test_family)
     self.seed, self.experiment = seed, experiment
     self.n_tasks, self.n_warmup, self.n_slbo, self.n_inner = n_tasks, n_warmup, n_slbo, n_inner
@@ -242,6 +245,7 @@ class SMTL(AgentDatasetArrays, skeleton.Algorithm):
       agent.set_tasks(runner, tasks)  # idempotent; needed when resuming mid-task
       self.adaptation_stage(agent, runner, progress.test_records[index:index + 1])
     record = progress.test_records[index]
+    self.save_policy(agent, 0, index, record)
     return skeleton.Report(
         f'adapt test task {index + 1}/{len(self.test_tasks)} (task {_fmt(record["task"])}), '
         f'iteration {stage}', index,
@@ -259,8 +263,12 @@ class SMTL(AgentDatasetArrays, skeleton.Algorithm):
     self.restore_trained_state()
     members.load_members(self.agent, own_capacity=max(1, self.n_adapt * self.n_collect))
     records = self.start_group(members, runner, tasks, 'test_group', start)
+    for m, record in enumerate(records):
+      self.save_policy(members, m, start + m, record)
     for _ in range(self.n_adapt):
       self.adaptation_stage(members, runner, records)
+      for m, record in enumerate(records):
+        self.save_policy(members, m, start + m, record)
     progress.test_records += records
     for m, record in enumerate(records):
       for k, (value, samples) in enumerate(zip(record['returns'], record['adapt_samples'])):
@@ -270,6 +278,20 @@ class SMTL(AgentDatasetArrays, skeleton.Algorithm):
     return skeleton.Report(
         f'adapt test tasks {start + 1}-{start + len(tasks)}/{len(self.test_tasks)} (batched)',
         start, tagged({f'mean_return_iter_{k}': value for k, value in enumerate(means)}))
+
+  def save_policy(self, agent: SLBOAgent, member: int, index: int, record: Dict) -> None:
+    """Saves member `member`'s policy as test task `index`'s latest iteration (saved_policy)."""
+    iteration = len(record['returns']) - 1
+    saved_policy.SavedPolicy(
+        **policy_lib.mean_snapshot(agent.policy, member),
+        environment={'family': self.test_family, 'task': list(record['task']),
+                     'dynamics': self.test_dynamics, 'keep_xy': self.keep_xy,
+                     'observation': 'slbo', 'allow_out_of_range': False},
+        info={'algorithm': 'smtl', 'experiment': self.experiment, 'seed': self.seed,
+              'test_task': index, 'iteration': iteration, 'horizon': self.test_runner.horizon,
+              'adapt_samples': record['adapt_samples'][iteration],
+              'return': record['returns'][iteration]},
+    ).save(saved_policy.policy_path(self.run.run_dir, index, iteration))
 
   # --- results ---
 

@@ -8,10 +8,11 @@ Your own family, body or objective: build a TaskFamily, Body or Objective and re
 imports; `check_reward` checks that its reward gives the same numbers in numpy and
 TensorFlow on real transitions. The README's "Your own tasks" walks through an example.
 """
-from smtl_tf.envs.bodies import Body, get_body, register_body, xml_spec
+from smtl_tf.envs.bodies import BODIES, Body, get_body, register_body, xml_spec
 from smtl_tf.envs.consistency import RewardMismatch, check_reward
 from smtl_tf.envs.families import (FAMILIES, HORIZON, TaskFamily, TaskOutOfRangeError, get_family,
                                    register_family)
+from smtl_tf.envs import rendering
 from smtl_tf.envs.point import PointEnv
 from smtl_tf.envs.rewards import Objective, get_objective, register_objective
 from smtl_tf.envs.state import DroppedStateError, State

@@ -13,6 +13,7 @@ import numpy as np
 from smtl_tf.envs import families
 from smtl_tf.envs import point
 from smtl_tf.envs import task_env
+from smtl_tf.envs.state import DroppedStateError
 
 
 class RewardMismatch(AssertionError):
@@ -80,6 +81,8 @@ def check_reward(family: str, n_steps: int = 2000, seed: int = 0, dynamics: str 
     rewards, dones = tf.function(lambda *args: reward_fn(*args, xp=tnp))(
         *(tf.constant(data[key], tf.float32) for key in ('obs', 'action', 'next_obs')),
         tf.constant(task[None], tf.float32))
+  except DroppedStateError:
+    raise
   except Exception as error:  # pylint: disable=broad-except (any failure is the user's reward)
     raise RewardMismatch(
         f'The reward of family {family!r} fails under TensorFlow: {type(error).__name__}: '

@@ -11,6 +11,7 @@ import gymnasium
 import numpy as np
 
 from smtl_tf.envs import families
+from smtl_tf.envs import rendering
 
 STEP_SCALE = 0.1
 
@@ -24,11 +25,16 @@ class PointEnv(gymnasium.Env):
     dynamics: only 'default'.
     keep_xy: must be True (the position is the whole state).
     allow_out_of_range: accept a goal outside the family's space.
+    observation: accepted for TaskEnv's signature; the observation is the position.
+    render_mode: None, or 'rgb_array' for render() to draw the point and its goal.
+    width, height: frame size in pixels.
   """
-  metadata = {'render_modes': []}
+  metadata = {'render_modes': ['rgb_array'], 'render_fps': 10}
 
   def __init__(self, family: str = 'point_nav', task=None, dynamics: str = 'default',
-               keep_xy: bool = True, allow_out_of_range: bool = False):
+               keep_xy: bool = True, allow_out_of_range: bool = False, observation: str = 'slbo',
+               render_mode: Optional[str] = None, width: int = 480, height: int = 360):
+    del observation
     self.family = families.get_family(family)
     if self.family.body != 'point':
       raise ValueError(f'PointEnv needs a point family, got {family!r}.')
@@ -41,6 +47,9 @@ class PointEnv(gymnasium.Env):
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (2,), np.float64)
     self.set_task(self.family.default_task() if task is None else task)
     self._obs = None
+    if render_mode not in (None, 'rgb_array'):
+      raise ValueError(f'Unknown render_mode {render_mode!r}; choose None or \'rgb_array\'.')
+    self.render_mode, self._frame_size = render_mode, (width, height)
 
   @property
   def dt(self) -> float:
@@ -55,6 +64,13 @@ class PointEnv(gymnasium.Env):
       self.set_task(options['task'])
     self._obs = np.zeros(2)
     return self._obs.copy(), {}
+
+  def render(self):
+    """The point (blue) and its goal (red) as an RGB frame [height, width, 3] uint8."""
+    if self.render_mode != 'rgb_array':
+      raise ValueError("Make the environment with render_mode='rgb_array' to render it.")
+    position = np.zeros(2) if self._obs is None else self._obs
+    return rendering.point_frame(position, self.task, *self._frame_size)
 
   def step(self, action):
     if self._obs is None:

@@ -8,6 +8,7 @@ import numpy as np
 from smtl_tf.envs import bodies
 from smtl_tf.envs import families
 from smtl_tf.envs import observations
+from smtl_tf.envs import rendering
 
 
 class TaskEnv(gymnasium.Env):
@@ -30,11 +31,15 @@ class TaskEnv(gymnasium.Env):
     keep_xy: keep absolute x/y positions (root qpos and torso CoM) in the observation.
     allow_out_of_range: accept a task outside the family's space (distribution shift).
     observation: observation layout, 'slbo' or 'rllab' (see envs/observations.py).
+    render_mode: None, or 'rgb_array' for render() to return frames [height, width, 3]
+      uint8 (headless; see envs/rendering.py for the OpenGL backend).
+    width, height: frame size in pixels.
   """
-  metadata = {'render_modes': []}
+  metadata = {'render_modes': ['rgb_array']}
 
   def __init__(self, family: str, task=None, dynamics: str = 'default', keep_xy: bool = True,
-               allow_out_of_range: bool = False, observation: str = 'slbo'):
+               allow_out_of_range: bool = False, observation: str = 'slbo',
+               render_mode: Optional[str] = None, width: int = 480, height: int = 360):
     self.family = families.get_family(family)
     self.body = bodies.get_body(self.family.body)
     self.dynamics = dynamics
@@ -49,6 +54,10 @@ class TaskEnv(gymnasium.Env):
     self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float64)
     self.set_task(self.family.default_task() if task is None else task)
     self._reward_state = None
+    if render_mode not in (None, *self.metadata['render_modes']):
+      raise ValueError(f'Unknown render_mode {render_mode!r}; choose None or \'rgb_array\'.')
+    self.render_mode, self._frame_size, self._renderer = render_mode, (width, height), None
+    self.metadata = {**self.metadata, 'render_fps': int(round(1.0 / self.dt))}
 
   @property
   def dt(self) -> float:
@@ -72,6 +81,19 @@ class TaskEnv(gymnasium.Env):
     bodies.reset_data(self.model, self.data, self.np_random)
     self._reward_state, obs = self._observe()
     return obs, {}
+
+  def render(self):
+    """The current state as an RGB frame [height, width, 3] uint8 (render_mode='rgb_array')."""
+    if self.render_mode != 'rgb_array':
+      raise ValueError("Make the environment with render_mode='rgb_array' to render it.")
+    if self._renderer is None:
+      self._renderer = rendering.FrameRenderer(self.model, self.body.torso, *self._frame_size)
+    return self._renderer(self.data)
+
+  def close(self):
+    if self._renderer is not None:
+      self._renderer.close()
+      self._renderer = None
 
   def step(self, action):
     if self._reward_state is None:

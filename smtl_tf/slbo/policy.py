@@ -1,5 +1,5 @@
 """Gaussian MLP policy with a state-independent log-std (tensorflow-probability)."""
-from typing import Sequence
+from typing import Dict, Sequence
 
 import gin
 import numpy as np
@@ -92,6 +92,17 @@ class GaussianPolicy(tf.Module):
   def numpy_sampler(self) -> 'NumpySampler':
     """The current policy as a numpy sampler for the real runner (see NumpySampler)."""
     return NumpySampler(self)
+
+
+def mean_snapshot(policy: GaussianPolicy, member: int = 0) -> Dict:
+  """Member `member`'s mean network as numpy arrays, for saved_policy.SavedPolicy: layers
+  [(kernel [fan_in, fan_out], bias [fan_out])], activation, obs_mean and obs_scale [obs_dim].
+  Reads the variables only (no random stream moves)."""
+  net, normalizer = policy.net, policy.state_normalizer
+  layers = [(w.numpy()[member], b.numpy()[member, 0]) for w, b in zip(net.kernels, net.biases)]
+  return {'layers': layers, 'activation': net.activation_name,
+          'obs_mean': normalizer.mean.numpy()[member],
+          'obs_scale': np.maximum(normalizer.std.numpy()[member], normalizer.eps)}
 
 
 class NumpySampler:
