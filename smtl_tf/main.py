@@ -104,7 +104,13 @@ def parse_gin(gin_files, gin_bindings) -> None:
   gin.add_config_file_search_path(REPO_ROOT)
   for path in gin_files:
     if not os.path.exists(path) and not os.path.exists(os.path.join(REPO_ROOT, path)):
-      raise ConfigError(f'Gin file {path!r} does not exist; experiments live in {REPO_ROOT}/gin/.')
+      if os.path.isdir(os.path.join(REPO_ROOT, 'gin')):
+        raise ConfigError(f'Gin file {path!r} does not exist; experiments live in '
+                          f'{REPO_ROOT}/gin/.')
+      raise ConfigError(f'Gin file {path!r} does not exist here ({os.getcwd()}). The '
+                        f'experiments are the gin/ folder of the smtl-tf repository, which an '
+                        f'installed package does not carry: run from a checkout, or give the '
+                        f'path of your own gin file.')
   try:
     gin.parse_config_files_and_bindings(gin_files, gin_bindings, skip_unknown=False)
   except (ValueError, KeyError, SyntaxError, IOError) as error:
