@@ -5,7 +5,6 @@ python -m launch.plot_learning_curves --out=results/curve.png RUN_DIR_OR_RESULTS
 Each input is a run directory (or its results.json) written by smtl_tf.main with
 algorithm 'slbo' or 'trpo'. Runs of the same algorithm are drawn in one colour.
 """
-from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import json
 import os
 

@@ -13,7 +13,6 @@ its log while the others still run; rerunning the same command resumes unfinishe
 runs from their checkpoints.
 Afterwards: python -m launch.plot_adaptation --out=... <root_dir>/<experiment>
 """
-from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import os
 
 from absl import app

@@ -12,6 +12,7 @@ TensorFlow: Mesa's software OpenGL and TensorFlow crash when loaded into one pro
 import importlib
 import os
 import shutil
+import subprocess
 from typing import List
 
 import numpy as np
@@ -42,10 +43,17 @@ def import_user_modules(run_dir: str) -> None:
   text = open(path).read() if os.path.exists(path) else ''
   for line in text.splitlines():
     if line.startswith('import '):
-      importlib.import_module(line.split()[1])
+      module = line.split()[1]
+      try:
+        importlib.import_module(module)
+      except ImportError as error:
+        raise SystemExit(f'The run imports {module} (its task family is defined there), which '
+                         f'is not importable here ({error}): run from the directory that holds '
+                         f'it, or add that directory to PYTHONPATH.') from None
 
 
 def load(run_dir: str, test_task: int, iteration: int) -> saved_policy.SavedPolicy:
+  """The saved policy of one test task after one iteration (-1: the last saved)."""
   saved = saved_policy.saved_iterations(run_dir, test_task)
   if not saved:
     raise saved_policy.SavedPolicyError(
@@ -61,7 +69,8 @@ def load(run_dir: str, test_task: int, iteration: int) -> saved_policy.SavedPoli
 
 def play(policy: saved_policy.SavedPolicy, episodes: int, seed: int, width: int, height: int,
          every: int):
-  """Frames [n, height, width, 3] uint8 and the return of each episode (mean actions)."""
+  """Frames [n, height, width, 3] uint8, the return of each episode (mean actions), and the
+  environment's frames per second."""
   env = envs.make_env(**policy.environment, render_mode='rgb_array', width=width, height=height)
   frames: List[np.ndarray] = []
   returns = []
@@ -79,9 +88,8 @@ def play(policy: saved_policy.SavedPolicy, episodes: int, seed: int, width: int,
           break
       returns.append(total)
   finally:
-    if hasattr(env, 'close'):
-      env.close()
-  return np.stack(frames), returns
+    env.close()
+  return np.stack(frames), returns, env.metadata['render_fps']
 
 
 def write_video(frames: np.ndarray, path: str, fps: float) -> None:
@@ -92,8 +100,9 @@ def write_video(frames: np.ndarray, path: str, fps: float) -> None:
   if extension == '.gif':
     from PIL import Image  # pylint: disable=g-import-not-at-top (matplotlib's dependency)
     images = [Image.fromarray(frame) for frame in frames]
+    # GIF delays are whole centiseconds, and viewers slow down anything under 2.
     images[0].save(tmp, save_all=True, append_images=images[1:], loop=0,
-                   duration=int(round(1000 / fps)))
+                   duration=max(20, int(round(1000 / fps, -1))))
   elif extension == '.mp4':
     if shutil.which('ffmpeg') is None:
       raise RuntimeError('Writing an MP4 needs ffmpeg on the PATH (e.g. apt install ffmpeg); '
@@ -102,6 +111,7 @@ def write_video(frames: np.ndarray, path: str, fps: float) -> None:
     matplotlib.use('Agg')
     from matplotlib import animation  # pylint: disable=g-import-not-at-top
     from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+    frames = frames[:, :frames.shape[1] // 2 * 2, :frames.shape[2] // 2 * 2]  # yuv420p: even sizes
     height, width = frames.shape[1:3]
     figure = plt.figure(figsize=(width / 100, height / 100), dpi=100)
     axes = figure.add_axes([0, 0, 1, 1])
@@ -134,15 +144,15 @@ def main(argv):
   out = FLAGS.out or os.path.join(
       FLAGS.run_dir, 'videos', f'test_task_{info["test_task"]:02d}_iteration_{info["iteration"]}.gif')
   try:
-    frames, returns = play(policy, FLAGS.episodes, FLAGS.seed, FLAGS.width, FLAGS.height,
-                           FLAGS.every)
+    frames, returns, env_fps = play(policy, FLAGS.episodes, FLAGS.seed, FLAGS.width,
+                                    FLAGS.height, FLAGS.every)
   except envs.rendering.RenderingUnavailable as error:
     raise SystemExit(str(error)) from None
-  fps = envs.make_env(policy.environment['family']).metadata['render_fps'] / FLAGS.every
+  fps = env_fps / FLAGS.every
   try:
     write_video(frames, out, fps)
-  except (RuntimeError, ValueError) as error:
-    raise SystemExit(str(error)) from None
+  except (RuntimeError, ValueError, subprocess.CalledProcessError) as error:
+    raise SystemExit(f'Writing {out} failed: {error}') from None
   print(f'{out}: {len(frames)} frames, {info["algorithm"].upper()} test task {info["test_task"]} '
         f'(task {policy.environment["task"]}) after iteration {info["iteration"]} '
         f'({info["adapt_samples"]} real adaptation samples). Return of the mean action: '

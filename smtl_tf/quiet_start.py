@@ -3,9 +3,10 @@
 TensorFlow's C++ libraries print start-up lines (CUDA probing, "All log messages before
 absl::InitializeLog() ...") straight to file descriptor 2 while they load and when the
 first device is listed, before any logging setting applies. Importing this module loads
-TensorFlow and lists its devices with descriptor 2 pointed at /dev/null, then restores it;
-Python errors raised meanwhile still reach the console. `--verbosity=1` (or higher) on the
-command line, or TF_CPP_MIN_LOG_LEVEL=0 in the environment, shows everything.
+TensorFlow and lists its devices with descriptor 2 pointed at /dev/null, then restores it.
+An exception raised meanwhile still reaches the console (its traceback is printed later);
+warnings and native messages of those seconds do not. `--verbosity=1` (or `-v 1`, or higher)
+on the command line, or TF_CPP_MIN_LOG_LEVEL=0 in the environment, shows everything.
 """
 import contextlib
 import os
@@ -15,9 +16,9 @@ import sys
 def _verbose(argv) -> bool:
   for i, argument in enumerate(argv):
     value = None
-    if argument.startswith('--verbosity='):
+    if argument.startswith(('--verbosity=', '-verbosity=', '--v=', '-v=')):
       value = argument.split('=', 1)[1]
-    elif argument in ('--verbosity', '-v') and i + 1 < len(argv):
+    elif argument in ('--verbosity', '-verbosity', '--v', '-v') and i + 1 < len(argv):
       value = argv[i + 1]
     if value is not None:
       try:

@@ -12,6 +12,8 @@ what is needed to make its environment, in one .npz file:
 import dataclasses
 import json
 import os
+import re
+import zipfile
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -63,8 +65,9 @@ class SavedPolicy:
     if self.obs_mean is not None:
       arrays.update(obs_mean=self.obs_mean, obs_scale=self.obs_scale)
     header = {'activation': self.activation, 'environment': self.environment, 'info': self.info}
-    tmp = f'{path}.tmp.npz'
-    np.savez(tmp, header=np.asarray(json.dumps(header)), **arrays)
+    tmp = f'{path[:-len(".npz")]}.partial'
+    with open(tmp, 'wb') as f:
+      np.savez_compressed(f, header=np.asarray(json.dumps(header)), **arrays)
     os.replace(tmp, path)
 
   @classmethod
@@ -79,7 +82,7 @@ class SavedPolicy:
         normalized = 'obs_mean' in data.files
         obs_mean = data['obs_mean'] if normalized else None
         obs_scale = data['obs_scale'] if normalized else None
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
       raise SavedPolicyError(f'Saved policy {path} cannot be read ({error}); the run rewrites '
                              f'it when the test task is adapted again.') from error
     return cls(layers, header['activation'], obs_mean, obs_scale, header['environment'],
@@ -87,6 +90,7 @@ class SavedPolicy:
 
 
 def policy_path(run_dir: str, test_task: int, iteration: int) -> str:
+  """<run_dir>/policies/test_task_<k>/iteration_<i>.npz"""
   return os.path.join(run_dir, POLICIES, f'test_task_{test_task:02d}', f'iteration_{iteration}.npz')
 
 
@@ -95,5 +99,5 @@ def saved_iterations(run_dir: str, test_task: int) -> List[int]:
   folder = os.path.dirname(policy_path(run_dir, test_task, 0))
   if not os.path.isdir(folder):
     return []
-  return sorted(int(name[len('iteration_'):-len('.npz')]) for name in os.listdir(folder)
-                if name.startswith('iteration_') and name.endswith('.npz'))
+  found = (re.fullmatch(r'iteration_(\d+)\.npz', name) for name in os.listdir(folder))
+  return sorted(int(match.group(1)) for match in found if match)

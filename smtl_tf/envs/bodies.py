@@ -77,6 +77,11 @@ class Body:
   torso: str = 'torso'
   terminates: Optional[Callable[..., Any]] = None
 
+  def __post_init__(self):
+    if self.z_range is not None:  # a hashable pair (model_dimensions is cached per body)
+      low, high = (float(value) for value in self.z_range)
+      object.__setattr__(self, 'z_range', (low, high))
+
   @property
   def dt(self) -> float:
     """Control step (s)."""
@@ -101,26 +106,39 @@ class ModelDimensions:
   nv: int
   nu: int
   n_xy: int
+  has_height: bool
   timestep: float
 
 
 @functools.lru_cache(maxsize=None)
 def model_dimensions(body: 'Body') -> ModelDimensions:
+  """The compiled model's sizes, root kind and timestep (compiled once per body)."""
   model, _ = load_model(body)
-  return ModelDimensions(model.nq, model.nv, model.nu, root_xy_count(model), model.opt.timestep)
+  return ModelDimensions(model.nq, model.nv, model.nu, root_xy_count(model),
+                         has_root_height(model), model.opt.timestep)
 
 
 def root_xy_count(model: mujoco.MjModel) -> int:
-  """2 for a free root joint (x, y), 1 for a planar root whose first joint slides along x
-  (HalfCheetah, Hopper, Walker2d), 0 otherwise (a fixed base)."""
-  if not model.njnt:
-    return 0
-  kind = model.jnt_type[0]
-  if kind == mujoco.mjtJoint.mjJNT_FREE:
+  """The absolute horizontal coordinates at the start of qpos: 2 for a free root joint (x, y);
+  for a planar root, its leading slides along x, then y (HalfCheetah, Hopper, Walker2d: 1;
+  Swimmer: 2); 0 for a fixed base."""
+  if model.njnt and model.jnt_type[0] == mujoco.mjtJoint.mjJNT_FREE:
     return 2
-  if kind == mujoco.mjtJoint.mjJNT_SLIDE and np.allclose(model.jnt_axis[0], [1.0, 0.0, 0.0]):
-    return 1
-  return 0
+  count = 0
+  for axis in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0]):
+    if (count < model.njnt and model.jnt_type[count] == mujoco.mjtJoint.mjJNT_SLIDE
+        and np.allclose(model.jnt_axis[count], axis)):
+      count += 1
+  return count
+
+
+def has_root_height(model: mujoco.MjModel) -> bool:
+  """Whether qpos[root_xy_count] is the root's height: a free joint's z, or a slide along z."""
+  n_xy = root_xy_count(model)
+  if model.njnt and model.jnt_type[0] == mujoco.mjtJoint.mjJNT_FREE:
+    return True
+  return (n_xy < model.njnt and model.jnt_type[n_xy] == mujoco.mjtJoint.mjJNT_SLIDE
+          and np.allclose(model.jnt_axis[n_xy], [0.0, 0.0, 1.0]))
 
 
 def xml_spec(path: str) -> mujoco.MjSpec:
@@ -187,8 +205,8 @@ def register_body(body: Body) -> Body:
   """Makes a body usable by name in task families; returns it.
 
   The model is compiled once here, so a missing file, an unknown torso body or a bad
-  setting fails now, naming the body. Registering the same name again is allowed only
-  with an equal body (a module imported twice).
+  setting fails now, naming the body. Registering a name again is allowed only with an
+  equal body (the same builder and termination objects).
   """
   if not isinstance(body, Body):
     raise TypeError(f'register_body takes a bodies.Body, got {body!r}.')
@@ -208,9 +226,9 @@ def register_body(body: Body) -> Body:
                      f'it has a body named {body.torso!r} (Body.torso).') from error
   if not dims.nu:
     raise ValueError(f'Body {body.name!r} has no actuators to control.')
-  if body.z_range is not None and not dims.n_xy:
-    raise ValueError(f'Body {body.name!r} has a z_range but no free or planar root joint '
-                     f'(a slide along x first) whose height it could read.')
+  if body.z_range is not None and not dims.has_height:
+    raise ValueError(f'Body {body.name!r} has a z_range but no root height to read: its root '
+                     f'needs a free joint, or slides along x (and y) followed by one along z.')
   BODIES[body.name] = body
   return body
 

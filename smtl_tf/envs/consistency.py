@@ -84,10 +84,11 @@ def check_reward(family: str, n_steps: int = 2000, seed: int = 0, dynamics: str 
   except DroppedStateError:
     raise
   except Exception as error:  # pylint: disable=broad-except (any failure is the user's reward)
-    raise RewardMismatch(
-        f'The reward of family {family!r} fails under TensorFlow: {type(error).__name__}: '
-        f'{error}. Write it with the array namespace xp it is given (xp.abs, xp.sum, ...), '
-        f'not numpy.') from error
+    numpy_on_tensor = 'numpy' in str(error).lower() or isinstance(error, NotImplementedError)
+    hint = (' Write it with the array namespace xp it is given (xp.abs, xp.sum, ...), not '
+            'numpy.' if numpy_on_tensor else '')
+    raise RewardMismatch(f'The reward of family {family!r} fails under TensorFlow: '
+                         f'{type(error).__name__}: {error}.{hint}') from error
   rewards, dones = np.broadcast_to(rewards.numpy(), [n_steps]), np.broadcast_to(dones.numpy(),
                                                                                 [n_steps])
   differences = np.abs(rewards - data['reward'])

@@ -59,7 +59,10 @@ class TaskFamily:
 
   def default_task(self) -> np.ndarray:
     """The task an environment starts with: +1 for forward/backward, else the middle of the box."""
-    task = (1.0,) if self.choices else np.add(self.low, self.high) / 2
+    if self.choices:
+      task = (1.0,) if 1.0 in self.choices else self.choices[-1:]
+    else:
+      task = np.add(self.low, self.high) / 2
     return np.asarray(task, np.float64).reshape(self.task_dim)
 
   def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -169,8 +172,8 @@ def register_family(family: TaskFamily) -> TaskFamily:
   After this, `train_eval.family` (gin), the test families of the shift experiments,
   `smtl_tf.adapt`, launch and the plots accept its name, and gymnasium makes its
   environment as `family.env_id` (`smtl/<CamelName>-v0`). The family is checked first
-  (`TaskFamily.check`). Registering the same name again is allowed only with an equal
-  family (a module imported twice).
+  (`TaskFamily.check`). Registering a name again is allowed only with an equal family
+  (the same body, objective and space).
   """
   if not isinstance(family, TaskFamily):
     raise TypeError(f'register_family takes a families.TaskFamily, got {family!r}.')
@@ -181,8 +184,12 @@ def register_family(family: TaskFamily) -> TaskFamily:
                        f'({known}); pick another name.')
     return known
   family.check()
+  taken = gymnasium.registry.get(family.env_id)
+  if taken is not None and (taken.kwargs or {}).get('family') != family.name:
+    raise ValueError(f'Task family {family.name!r} would be gymnasium environment '
+                     f'{family.env_id}, which is already another environment; pick another name.')
   FAMILIES[family.name] = family
-  if family.env_id not in gymnasium.registry:
+  if taken is None:
     entry_point = ('smtl_tf.envs.point:PointEnv' if family.body == 'point'
                    else 'smtl_tf.envs.task_env:TaskEnv')
     gymnasium.register(id=family.env_id, entry_point=entry_point,

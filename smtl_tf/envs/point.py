@@ -38,9 +38,10 @@ class PointEnv(gymnasium.Env):
     self.family = families.get_family(family)
     if self.family.body != 'point':
       raise ValueError(f'PointEnv needs a point family, got {family!r}.')
-    if dynamics != 'default' or not keep_xy:
-      raise ValueError(f'Unknown dynamics {dynamics!r} for the point body (only "default", '
-                       f'with keep_xy=True).')
+    if dynamics != 'default':
+      raise ValueError(f'Unknown dynamics {dynamics!r} for the point body (only "default").')
+    if not keep_xy:
+      raise ValueError('The point body\'s state is its position: keep_xy must be True.')
     self.allow_out_of_range = allow_out_of_range
     self.reward_fn = self.family.reward_fn(keep_xy)
     self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (2,), np.float32)

@@ -46,9 +46,14 @@ def _probe(backend: str) -> str:
   return lines[-1] if lines else f'exit status {done.returncode}'
 
 
+_unavailable = []  # the RenderingUnavailable of an earlier gl_backend() call
+
+
 @functools.lru_cache(maxsize=None)
 def gl_backend() -> str:
-  """The off-screen OpenGL backend to use: 'egl' or 'osmesa'."""
+  """The off-screen OpenGL backend to use: 'egl' or 'osmesa' (probed once per process)."""
+  if _unavailable:
+    raise _unavailable[0]
   requested = os.environ.get('MUJOCO_GL', '').lower()
   candidates = (requested,) if requested in BACKENDS else BACKENDS
   failures = {}
@@ -57,16 +62,20 @@ def gl_backend() -> str:
     if not failures[backend]:
       return backend
   tried = '; '.join(f'{backend.upper()}: {why}' for backend, why in failures.items())
-  raise RenderingUnavailable(
+  _unavailable.append(RenderingUnavailable(
       f'No OpenGL backend renders off-screen here ({tried}). Install EGL (a GPU driver, or '
       f'Mesa: apt install libegl1 libgl1-mesa-dri) or OSMesa (apt install libosmesa6), or '
-      f'set MUJOCO_GL=egl or MUJOCO_GL=osmesa to the one that works.')
+      f'set MUJOCO_GL=egl or MUJOCO_GL=osmesa to the one that works.'))
+  raise _unavailable[0]
 
 
 def gl_context(width: int, height: int):
   """A current off-screen OpenGL context of the chosen backend."""
   backend = gl_backend()
-  os.environ.setdefault('PYOPENGL_PLATFORM', backend)
+  platform = os.environ.setdefault('PYOPENGL_PLATFORM', backend)
+  if platform != backend:
+    raise RenderingUnavailable(f'PYOPENGL_PLATFORM={platform} in the environment, but MuJoCo '
+                               f'renders through {backend}: unset it or set it to {backend}.')
   context = importlib.import_module(f'mujoco.{backend}').GLContext(width, height)
   context.make_current()
   return context
@@ -93,6 +102,7 @@ class FrameRenderer:
     self.viewport = mujoco.MjrRect(0, 0, width, height)
 
   def __call__(self, data: mujoco.MjData) -> np.ndarray:
+    """The frame [height, width, 3] uint8 of data's state."""
     self.context.make_current()
     mujoco.mjv_updateScene(self.model, data, self.option, None, self.camera,
                            mujoco.mjtCatBit.mjCAT_ALL, self.scene)
@@ -126,5 +136,6 @@ def point_frame(position: np.ndarray, goal: np.ndarray, width: int = 480,
   for xy, colour in ((goal, (220, 40, 40)), (position, (40, 80, 220))):
     column = int(round(width / 2 + xy[0] * scale))
     row = int(round(height / 2 - xy[1] * scale))
-    frame[max(row - 4, 0):row + 5, max(column - 4, 0):column + 5] = colour
+    if -4 <= row < height + 4 and -4 <= column < width + 4:  # else off the frame: not drawn
+      frame[max(row - 4, 0):max(row + 5, 0), max(column - 4, 0):max(column + 5, 0)] = colour
   return frame

@@ -86,10 +86,10 @@ OBJECTIVES: Dict[str, Objective] = {}
 def register_objective(objective: Objective) -> Objective:
   """Makes an objective usable by name in task families; returns it.
 
-  Registering the same name again is allowed only with the same objective (re-imports).
+  Registering a name again is allowed only with the same objective object.
   """
   if not isinstance(objective, Objective):
-    raise TypeError(f'register_objective takes an rewards.Objective, got {objective!r}.')
+    raise TypeError(f'register_objective takes a rewards.Objective, got {objective!r}.')
   if not objective.name.isidentifier():
     raise ValueError(f'Objective name {objective.name!r} must be a Python identifier.')
   if not callable(objective.goal_term):
@@ -103,6 +103,7 @@ def register_objective(objective: Objective) -> Objective:
 
 
 def get_objective(name: str) -> Objective:
+  """The registered objective of that name, or a clear error."""
   if name not in OBJECTIVES:
     raise ValueError(f'Unknown objective {name!r}; choose one of {sorted(OBJECTIVES)}, or '
                      f'register your own with smtl_tf.envs.register_objective.')

@@ -12,6 +12,7 @@ numpy arrays and TensorFlow tensors both support, so a reward written against `S
 and an array namespace `xp` gives the same numbers on real and on predicted states.
 """
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class StateIndex:
     """Columns of the state with keep_xy=True."""
     return self.nq + self.nv + (9 if self.with_torso_xmat else 0) + (6 if self.with_com else 0)
 
-  @property
+  @functools.cached_property
   def kept(self) -> np.ndarray:
     """Columns of the full state that this layout keeps [size] int."""
     if self.keep_xy or not self.n_xy:
@@ -109,7 +110,7 @@ class State:
     """The torso rotation matrix by rows [..., 9]."""
     if not self.index.with_torso_xmat:
       raise ValueError('This body\'s state has no torso rotation matrix (Body.with_torso_xmat).')
-    start = self.index.size - 6 - 9
+    start = self.index.column(self.index.nq + self.index.nv, 'the torso rotation matrix')
     return self.array[..., start:start + 9]
 
   @property
