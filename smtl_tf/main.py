@@ -13,11 +13,8 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from maml_tf import maml
-from maml_tf import oracle
+from smtl_tf import algorithms
 from smtl_tf import console
-from smtl_tf import single_task
-from smtl_tf import smtl
 from smtl_tf.runs import directory
 from smtl_tf.runs import skeleton
 
@@ -30,23 +27,33 @@ flags.DEFINE_integer('seed', 0, 'Seeds task sampling, initialization and environ
 flags.DEFINE_string('trained_run', None, 'A finished run of the same algorithm, seed and training '
                     'settings (e.g. runs/halfcheetah_vel/smtl/seed_0): skip training and evaluate '
                     'its trained state on this experiment\'s test tasks (shift experiments).')
+flags.DEFINE_integer('eval_workers', 1, 'Worker processes for the test tasks of SMTL\'s '
+                     'evaluation (each adapts whole test tasks from the trained state; the '
+                     'results equal one process\'s). 1: in this process.')
+flags.DEFINE_integer('eval_threads', None, 'TensorFlow intra-op threads per evaluation '
+                     'worker (default: the cores shared out among the workers). With as many '
+                     'threads as a single process uses (all cores) the results are bit-identical '
+                     'to it; with fewer they differ by float rounding only.')
+flags.DEFINE_string('ray_address', None, 'Run the evaluation workers as Ray actors on this '
+                    'cluster (\'auto\', host:port, or \'local\'); the run directory must be on a '
+                    'file system all nodes share.')
 FLAGS = flags.FLAGS
 
-SINGLE_TASK = {'slbo': single_task.SingleTaskSLBO, 'trpo': single_task.SingleTaskTRPO}
-MULTI_TASK = {'smtl': smtl.SMTL, 'maml': maml.MAML, 'oracle': oracle.Oracle,
-              'task_blind': oracle.TaskBlind}
-ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
+SINGLE_TASK, ALGORITHMS = algorithms.SINGLE_TASK, algorithms.ALGORITHMS
 
 
-@gin.configurable
+@gin.configurable(denylist=['workers'])
 def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
                algorithm: str = gin.REQUIRED, family: str = gin.REQUIRED, task=None,
-               label: str = None, trained_run: Optional[str] = None):
+               label: str = None, trained_run: Optional[str] = None,
+               workers: Optional[skeleton.Workers] = None):
   """Runs (or resumes) one algorithm on one experiment in its run directory.
 
   Args:
     root_dir, seed, trained_run: from the flags (trained_run: multi-task algorithms only; see
       the README's shift experiments).
+    workers: where the evaluation's test tasks run (flags --eval_workers, --eval_threads,
+      --ray_address; default: in this process).
     experiment: experiment name (the run directory's second level).
     algorithm: one of ALGORITHMS.
     family: (training) task family name (smtl_tf.envs.FAMILIES).
@@ -57,23 +64,14 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
   Returns:
     The results record written to results.json.
   """
-  if algorithm not in ALGORITHMS:
-    raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
-                     f'{sorted(ALGORITHMS)}.')
-  if algorithm in SINGLE_TASK:
-    if task is None:
-      raise ValueError(f'Algorithm {algorithm!r} trains on one task: bind train_eval.task.')
-    if trained_run:
-      raise ValueError(f'--trained_run applies to the multi-task algorithms, not {algorithm!r}.')
-    arguments = {'task': task}
-  else:
-    arguments = {'experiment': experiment}
+  if trained_run and algorithm in SINGLE_TASK:
+    raise ValueError(f'--trained_run applies to the multi-task algorithms, not {algorithm!r}.')
   run_dir = directory.run_directory(root_dir, experiment, label or algorithm, seed)
   logging.info('Run directory: %s', run_dir)
   with directory.exclusive(run_dir):
-    built = ALGORITHMS[algorithm](family=family, seed=seed, **arguments)
+    built = algorithms.build(seed, experiment, algorithm, family, task)
     try:
-      return skeleton.run(built, run_dir, trained_run)
+      return skeleton.run(built, run_dir, trained_run, workers)
     except (OSError, tf.errors.OpError) as error:
       if getattr(error, 'errno', None) == errno.ENOSPC or 'No space left on device' in str(error):
         raise DiskFull(disk_full_message(error, run_dir)) from error
@@ -92,7 +90,7 @@ def disk_full_message(error: Exception, run_dir: str) -> str:
           f'command: the run resumes from its last complete checkpoint.')
 
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = algorithms.REPO_ROOT
 
 
 class ConfigError(ValueError):
@@ -104,7 +102,7 @@ def parse_gin(gin_files, gin_bindings) -> None:
   gin.add_config_file_search_path(REPO_ROOT)
   for path in gin_files:
     if not os.path.exists(path) and not os.path.exists(os.path.join(REPO_ROOT, path)):
-      if os.path.isdir(os.path.join(REPO_ROOT, 'gin')):
+      if os.path.isfile(os.path.join(REPO_ROOT, 'gin', 'base', 'slbo.gin')):  # a checkout
         raise ConfigError(f'Gin file {path!r} does not exist; experiments live in '
                           f'{REPO_ROOT}/gin/.')
       raise ConfigError(f'Gin file {path!r} does not exist here ({os.getcwd()}). The '
@@ -126,8 +124,10 @@ def main(argv):
     parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
   except ConfigError as error:
     raise app.UsageError(str(error)) from error
+  workers = skeleton.Workers(FLAGS.eval_workers, FLAGS.eval_threads, FLAGS.ray_address)
   try:
-    train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed, trained_run=FLAGS.trained_run)
+    train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed, trained_run=FLAGS.trained_run,
+               workers=workers)
   except DiskFull as error:  # gin appends the configurable's name on further lines
     raise SystemExit(str(error).splitlines()[0]) from None
 

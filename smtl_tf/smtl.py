@@ -129,9 +129,12 @@ class SMTL(AgentDatasetArrays, skeleton.Algorithm):
     size = self.members.n_members if self.members else 1
     if size == 1:
       adapt = skeleton.Phase('adapt', self.adapt_unit,
-                             n_units=len(self.test_tasks) * (self.n_adapt + 1))
+                             n_units=len(self.test_tasks) * (self.n_adapt + 1),
+                             n_items=len(self.test_tasks), run_item=self.adapt_item)
     else:
-      adapt = skeleton.Phase('adapt', self.adapt_group_unit, n_units=len(self.test_tasks) // size)
+      adapt = skeleton.Phase('adapt', self.adapt_group_unit, n_units=len(self.test_tasks) // size,
+                             n_items=len(self.test_tasks) // size, run_item=self.adapt_item)
+    self._adapt_phase = adapt
     return [train, adapt]
 
   # --- Algorithm 1 ---
@@ -251,6 +254,18 @@ class SMTL(AgentDatasetArrays, skeleton.Algorithm):
         f'iteration {stage}', index,
         tagged({f'return_iter_{stage}': record['returns'][stage],
                 'adapt_samples': record['adapt_samples'][stage]}))
+
+  def adapt_item(self, index: int) -> List[Dict]:
+    """Test task `index` (or batched group `index`) from the trained state, every iteration, as
+    the sequential units adapt it; returns its test records (fan_out.py runs this in workers)."""
+    size = self.members.n_members if self.members else 1
+    units = self._adapt_phase.n_units // self._adapt_phase.n_items
+    # The units index the run's record list by test task: earlier tasks' places stay empty.
+    progress = skeleton.RunProgress(phase='adapt', test_records=[None] * (index * size))
+    for unit in range(index * units, (index + 1) * units):
+      progress.unit = unit
+      self._adapt_phase.run_unit(progress)
+    return progress.test_records[index * size:]
 
   def adapt_group_unit(self, progress: skeleton.RunProgress) -> skeleton.Report:
     """The test tasks of group progress.unit adapted together by the batched members (their

@@ -147,6 +147,16 @@ class RunCheckpoint:
                        f'({type(error).__name__}: {error})') from error
     return record, arrays
 
+  def read_record(self) -> Dict:
+    """The latest checkpoint's JSON record (progress, streams, counters); nothing is restored."""
+    if not self.exists():
+      raise CheckpointError(f'{self.directory} holds no checkpoint. {self.fresh_start}')
+    try:
+      with open(os.path.join(self._latest(), 'progress.json')) as f:
+        return json.load(f)
+    except (OSError, ValueError) as error:
+      raise self.error(f'is unreadable ({error})') from error
+
   def error(self, problem: str) -> CheckpointError:
     """A CheckpointError naming the latest checkpoint, the problem and the way out."""
     return CheckpointError(f'The checkpoint {self._latest() or self.directory} {problem}. '

@@ -58,8 +58,8 @@ def format_seconds(seconds: float) -> str:
 class RunLogger:
   """TensorBoard scalars and console lines of one run (one event file per process)."""
 
-  def __init__(self, run_dir: str):
-    self.run_dir = run_dir
+  def __init__(self, run_dir: str, muted: bool = False):
+    self.run_dir, self.muted = run_dir, muted
     self._writer = None
 
   @property
@@ -69,7 +69,10 @@ class RunLogger:
     return self._writer
 
   def scalars(self, step: int, scalars: Dict[str, float]) -> None:
-    """TensorBoard scalars {tag: value} at step `step`, no console line."""
+    """TensorBoard scalars {tag: value} at step `step`, no console line (none when muted:
+    a worker process, whose driver logs its results)."""
+    if self.muted:
+      return
     with self.writer.as_default():
       for name, value in scalars.items():
         tf.summary.scalar(name, value, step=step)

@@ -27,7 +27,7 @@ from smtl_tf.runs import directory
 from smtl_tf.runs import results as results_lib
 from smtl_tf.runs import state as state_lib
 from smtl_tf.runs.directory import CheckpointError, RunCheckpoint
-from smtl_tf.runs.logger import RunLogger
+from smtl_tf.runs.logger import RunLogger, tagged
 
 TRAINED = 'checkpoints_trained'
 DONE = 'done'
@@ -83,6 +83,10 @@ class Phase:
   meter_units: units shown as done (default: progress.unit).
   save_every: checkpoint after every this many units (and at the end of the phase).
   ends_training: the trained state is saved when this phase ends.
+  n_items, run_item: an evaluation phase made of n_items independent items (test tasks or
+    batched groups), each starting from the trained state with streams of its own index:
+    run_item(index) adapts one and returns its test records. Such a phase can be spread
+    over worker processes (fan_out.py); the records equal the sequential run's.
   """
   name: str
   run_unit: Callable[['RunProgress'], Optional[Report]]
@@ -91,6 +95,8 @@ class Phase:
   meter_units: Optional[Callable[['RunProgress'], int]] = None
   save_every: int = 1
   ends_training: bool = False
+  n_items: Optional[int] = None
+  run_item: Optional[Callable[[int], List[Dict]]] = None
 
   def is_finished(self, progress: RunProgress) -> bool:
     return self.finished(progress) if self.finished else progress.unit >= self.n_units
@@ -143,11 +149,12 @@ class Run:
   Args:
     algorithm: the algorithm (its TF objects are tracked by the checkpoints).
     run_dir: the run directory (created, and locked by the caller).
+    muted: write no TensorBoard events (a fan-out worker; its driver logs).
   """
 
-  def __init__(self, algorithm: Algorithm, run_dir: str):
+  def __init__(self, algorithm: Algorithm, run_dir: str, muted: bool = False):
     self.algorithm, self.run_dir = algorithm, run_dir
-    self.logger = RunLogger(run_dir)
+    self.logger = RunLogger(run_dir, muted)
     trackables = algorithm.trackables()
     self.checkpoint = RunCheckpoint(run_dir, **trackables)
     checkpoints = os.path.join(run_dir, 'checkpoints')
@@ -221,8 +228,60 @@ class Run:
     return progress
 
 
-def run(algorithm: Algorithm, run_dir: str, trained_run: Optional[str] = None) -> Dict:
+@dataclasses.dataclass
+class Workers:
+  """Where the items of an evaluation phase run (fan_out.py).
+
+  count: worker processes (1: in this process, unit by unit).
+  threads: TensorFlow intra-op threads per worker (None: the cores shared out).
+  ray_address: a Ray cluster ('auto', 'host:port', or 'local' for a one-machine cluster);
+    None: local processes.
+  """
+  count: int = 1
+  threads: Optional[int] = None
+  ray_address: Optional[str] = None
+
+  @property
+  def parallel(self) -> bool:
+    return self.count > 1 or self.ray_address is not None
+
+
+def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) -> None:
+  """The phase's items over worker processes, merged into progress and the runners' counters
+  (those of the end of training plus every item's), as if run unit by unit here."""
+  from smtl_tf.runs import fan_out  # pylint: disable=g-import-not-at-top
+  meter = run.logger.meter(phase.n_items)
+  finished = []
+
+  def on_done(index: int, item: Dict) -> None:
+    finished.append(index)
+    for offset, record in enumerate(item['records']):
+      first = index * len(item['records'])
+      for k, (value, samples) in enumerate(zip(record['returns'], record['adapt_samples'])):
+        run.logger.scalars(first + offset, tagged({f'return_iter_{k}': value,
+                                                   'adapt_samples': samples}))
+    means = np.mean([record['returns'] for record in item['records']], axis=0)
+    meter.line(len(finished), f'adapted test item {index + 1}/{phase.n_items} in a worker',
+               index, tagged({f'mean_return_iter_{k}': value for k, value in enumerate(means)}))
+
+  run.save(progress)  # the driver's state before the workers start
+  items = fan_out.run_phase(run.run_dir, phase.name, phase.n_items, workers.count,
+                            workers.threads, workers.ray_address, on_done)
+  counters = run.trained.read_record()['runners']
+  for name, runner in run.algorithm.runners().items():
+    runner.steps.clear()
+    runner.steps.update(counters.get(name, {}).get('steps', {}))
+    for item in items:
+      for purpose, count in item['steps'].get(name, {}).items():
+        runner.steps[purpose] += count
+  progress.test_records = [record for item in items for record in item['records']]
+  progress.unit = phase.n_units
+
+
+def run(algorithm: Algorithm, run_dir: str, trained_run: Optional[str] = None,
+        workers: Optional[Workers] = None) -> Dict:
   """Runs (or resumes) the algorithm's phases in run_dir; writes and returns results.json."""
+  workers = workers or Workers()
   os.makedirs(run_dir, exist_ok=True)
   skeleton = Run(algorithm, run_dir)
   phases = algorithm.phases(skeleton)
@@ -236,6 +295,8 @@ def run(algorithm: Algorithm, run_dir: str, trained_run: Optional[str] = None) -
   for i, phase in enumerate(phases):
     if names.index(progress.phase) > i:
       continue
+    if phase.run_item is not None and workers.parallel:
+      _run_items(skeleton, phase, progress, workers)
     meter = skeleton.logger.meter(phase.n_units, phase.units_done(progress))
     while not phase.is_finished(progress):
       report = phase.run_unit(progress)

@@ -1,0 +1,166 @@
+"""An evaluation phase of independent items (SMTL's test tasks) spread over worker processes.
+
+    driver (skeleton.run, holds the run directory's lock)
+      -> pending items: those without <run_dir>/items/<phase>_<index>.json
+      -> workers (local processes, or Ray actors on a cluster), each:
+           rebuilds the algorithm from operative_config.gin, then per item:
+           Phase.run_item(index) from the trained state -> records, runners' step counts
+           -> written atomically to items/<phase>_<index>.json
+      -> merge in item order into progress.test_records and the runners' counters
+
+An item's random streams depend only on (seed, item index) and every item starts from the
+trained state, so the merged records are the sequential run's. A killed worker or driver
+loses at most the items in progress: rerunning the same command adapts only the missing ones.
+The item files are the fan-out's checkpoint; the phase's sequential progress is not used
+(a run switched to workers mid-phase adapts its test tasks again, with the same result).
+"""
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import re
+from typing import Dict, List, Optional, Sequence
+
+from absl import logging
+
+from smtl_tf.runs import directory
+
+ITEMS = 'items'
+
+_worker = None  # the algorithm built in this worker process (Worker)
+
+
+def item_path(run_dir: str, phase: str, index: int) -> str:
+  return os.path.join(run_dir, ITEMS, f'{phase}_{index:03d}.json')
+
+
+def read_item(run_dir: str, phase: str, index: int) -> Optional[Dict]:
+  """A finished item's {'records', 'steps'}, or None if it is missing or unreadable."""
+  path = item_path(run_dir, phase, index)
+  if not os.path.exists(path):
+    return None
+  try:
+    with open(path) as f:
+      item = json.load(f)
+  except (OSError, ValueError):
+    logging.warning('%s is unreadable; its item is adapted again.', path)
+    return None
+  return item if isinstance(item, dict) and {'records', 'steps'} <= set(item) else None
+
+
+class Worker:
+  """One worker's copy of the run: the algorithm rebuilt from the run directory's operative
+  configuration, adapting items of one phase from the trained state.
+
+  Args:
+    run_dir: the run directory (read; item files and saved policies are written).
+    phase: the phase's name.
+    threads: TensorFlow intra-op threads (inter-op: 1).
+  """
+
+  def __init__(self, run_dir: str, phase: str, threads: int):
+    import gin  # pylint: disable=g-import-not-at-top (a worker process starts here)
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    from smtl_tf import algorithms  # pylint: disable=g-import-not-at-top
+    from smtl_tf.runs import config as config_lib  # pylint: disable=g-import-not-at-top
+    from smtl_tf.runs import skeleton  # pylint: disable=g-import-not-at-top
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    match = re.search(r'seed_(\d+)$', os.path.normpath(run_dir))
+    if match is None:
+      raise ValueError(f'{run_dir} does not end in seed_<n>.')
+    gin.clear_config()
+    gin.add_config_file_search_path(algorithms.REPO_ROOT)
+    gin.parse_config(config_lib.read(run_dir))
+    self.algorithm = algorithms.build(seed=int(match.group(1)))
+    self.run_dir, self.phase = run_dir, phase
+    self.run = skeleton.Run(self.algorithm, run_dir, muted=True)
+    phases = {phase.name: phase for phase in self.algorithm.phases(self.run)}
+    self.run_item = phases[phase].run_item
+
+  def __call__(self, index: int) -> int:
+    """Adapts item `index` and writes its file; returns the index."""
+    runners = self.algorithm.runners()
+    before = {name: dict(runner.steps) for name, runner in runners.items()}
+    records = self.run_item(index)
+    steps = {name: {purpose: count - before[name].get(purpose, 0)
+                    for purpose, count in runner.steps.items()}
+             for name, runner in runners.items()}
+    os.makedirs(os.path.join(self.run_dir, ITEMS), exist_ok=True)
+    directory.write_json(item_path(self.run_dir, self.phase, index),
+                         {'records': records, 'steps': steps})
+    return index
+
+
+def _start_worker(run_dir: str, phase: str, threads: int) -> None:
+  global _worker
+  _worker = Worker(run_dir, phase, threads)
+
+
+def _run_item(index: int) -> int:
+  return _worker(index)
+
+
+def default_threads(workers: int) -> int:
+  """Intra-op threads per worker: the cores shared out, at least one."""
+  return max(1, (os.cpu_count() or 1) // workers)
+
+
+def run_local(run_dir: str, phase: str, pending: Sequence[int], workers: int, threads: int,
+              on_done) -> None:
+  """Items over `workers` local processes (spawned: no TensorFlow state is inherited)."""
+  context = multiprocessing.get_context('spawn')
+  with concurrent.futures.ProcessPoolExecutor(
+      max_workers=workers, mp_context=context, initializer=_start_worker,
+      initargs=(run_dir, phase, threads)) as pool:
+    futures = [pool.submit(_run_item, index) for index in pending]
+    try:
+      for future in concurrent.futures.as_completed(futures):
+        on_done(future.result())
+    except concurrent.futures.process.BrokenProcessPool as error:
+      raise RuntimeError(
+          f'A worker process died while adapting test tasks of {run_dir}. The finished ones '
+          f'are kept ({os.path.join(run_dir, ITEMS)}); rerun the same command to adapt the '
+          f'rest.') from error
+
+
+def run_ray(run_dir: str, phase: str, pending: Sequence[int], workers: int, threads: int,
+            address: str, on_done) -> None:
+  """Items over `workers` Ray actors of `threads` CPUs each. The run directory must be on a
+  file system every node reads and writes (the trained state, item files, policies)."""
+  import ray  # pylint: disable=g-import-not-at-top (the cluster extra)
+  from ray.util import actor_pool  # pylint: disable=g-import-not-at-top
+  if address == 'local':
+    ray.init(num_cpus=workers * threads, include_dashboard=False, log_to_driver=False)
+  else:
+    ray.init(address=address, log_to_driver=False)
+  try:
+    actor = ray.remote(num_cpus=threads)(Worker)
+    pool = actor_pool.ActorPool([actor.remote(run_dir, phase, threads) for _ in range(workers)])
+    for index in pool.map_unordered(lambda worker, i: worker.__call__.remote(i), pending):
+      on_done(index)
+  finally:
+    ray.shutdown()
+
+
+def run_phase(run_dir: str, phase: str, n_items: int, workers: int, threads: Optional[int],
+              ray_address: Optional[str], on_done) -> List[Dict]:
+  """Adapts every item not yet on disk, then returns all items ({'records', 'steps'}) in order.
+
+  on_done(index, item) is called in the driver as each item finishes (progress lines).
+  """
+  threads = threads or default_threads(workers)
+  pending = [i for i in range(n_items) if read_item(run_dir, phase, i) is None]
+  logging.info('%d of %d test-task items to adapt over %d workers (%d threads each)%s.',
+               len(pending), n_items, workers, threads,
+               f' on Ray ({ray_address})' if ray_address else '')
+  done = lambda index: on_done(index, read_item(run_dir, phase, index))
+  if pending and ray_address:
+    run_ray(run_dir, phase, pending, workers, threads, ray_address, done)
+  elif pending:
+    run_local(run_dir, phase, pending, workers, threads, done)
+  items = [read_item(run_dir, phase, i) for i in range(n_items)]
+  missing = [i for i, item in enumerate(items) if item is None]
+  if missing:
+    raise RuntimeError(f'Items {missing} of {run_dir} did not finish; rerun the same command.')
+  return items

@@ -1,0 +1,77 @@
+"""The test tasks of an SMTL evaluation spread over worker processes give the sequential run's
+results, and a killed run finishes only what is missing."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from smtl_tf import main
+from smtl_tf.runs import fan_out
+
+COMMAND = [sys.executable, '-m', 'smtl_tf.main', '--gin_file=gin/halfcheetah_vel.gin',
+           '--gin_file=gin/tiny.gin', '--gin_bindings=test_tasks.n_test_tasks = 4']
+# A single process's TensorFlow uses every core it may run on; workers with as many threads
+# sum in the same order, so their results are bit-identical (fewer: equal up to rounding).
+WORKERS = ['--eval_workers=2', f'--eval_threads={len(os.sched_getaffinity(0))}']
+
+
+def _run(root, *flags, check=True):
+  done = subprocess.run(COMMAND + [f'--root_dir={root}', *flags], cwd=main.REPO_ROOT,
+                        capture_output=True, text=True, timeout=900)
+  if check:
+    assert done.returncode == 0, done.stderr[-3000:]
+  return done
+
+
+def _results(root):
+  with open(os.path.join(root, 'halfcheetah_vel', 'smtl', 'seed_0', 'results.json')) as f:
+    return json.load(f)
+
+
+@pytest.fixture(scope='module')
+def sequential(tmp_path_factory):
+  root = tmp_path_factory.mktemp('sequential')
+  _run(root)
+  return _results(root)
+
+
+def test_two_workers_give_the_sequential_results(tmp_path, sequential):
+  _run(tmp_path, *WORKERS)
+  parallel = _results(tmp_path)
+  assert parallel['test_tasks'] == sequential['test_tasks']  # every return, bit for bit
+  for key in ('summary', 'train_real_samples', 'eval_real_samples', 'adapt_real_samples'):
+    assert parallel[key] == sequential[key], key
+  run_dir = os.path.join(tmp_path, 'halfcheetah_vel', 'smtl', 'seed_0')
+  assert sorted(os.listdir(os.path.join(run_dir, fan_out.ITEMS))) == [
+      f'adapt_{i:03d}.json' for i in range(4)]
+  assert sorted(os.listdir(os.path.join(run_dir, 'policies'))) == [
+      f'test_task_{i:02d}' for i in range(4)]
+
+
+def test_a_killed_run_finishes_only_the_missing_test_tasks(tmp_path, sequential):
+  process = subprocess.Popen(COMMAND + [f'--root_dir={tmp_path}', *WORKERS],
+                             cwd=main.REPO_ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+  items = os.path.join(tmp_path, 'halfcheetah_vel', 'smtl', 'seed_0', fan_out.ITEMS)
+  deadline = time.time() + 900
+  while time.time() < deadline and process.poll() is None:
+    if os.path.isdir(items) and [n for n in os.listdir(items) if n.endswith('.json')]:
+      break
+    time.sleep(0.2)
+  assert process.poll() is None, 'the run ended before it could be killed'
+  os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers
+  process.wait()
+  kept = {name: os.path.getmtime(os.path.join(items, name)) for name in os.listdir(items)
+          if name.endswith('.json')}
+  assert 1 <= len(kept) < 4
+  done = _run(tmp_path, *WORKERS)
+  assert f'{4 - len(kept)} of 4 test-task items to adapt' in done.stderr
+  for name, modified in kept.items():  # finished test tasks are not adapted again
+    assert os.path.getmtime(os.path.join(items, name)) == modified
+  resumed = _results(tmp_path)
+  assert resumed['test_tasks'] == sequential['test_tasks']
+  assert resumed['eval_real_samples'] == sequential['eval_real_samples']
