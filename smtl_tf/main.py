@@ -27,13 +27,15 @@ flags.DEFINE_integer('seed', 0, 'Seeds task sampling, initialization and environ
 flags.DEFINE_string('trained_run', None, 'A finished run of the same algorithm, seed and training '
                     'settings (e.g. runs/halfcheetah_vel/smtl/seed_0): skip training and evaluate '
                     'its trained state on this experiment\'s test tasks (shift experiments).')
-flags.DEFINE_integer('eval_workers', 1, 'Worker processes for the test tasks of SMTL\'s '
-                     'evaluation (each adapts whole test tasks from the trained state; the '
-                     'results equal one process\'s). 1: in this process.')
-flags.DEFINE_integer('eval_threads', None, 'TensorFlow intra-op threads per evaluation '
-                     'worker (default: the cores shared out among the workers). With as many '
-                     'threads as a single process uses (all cores) the results are bit-identical '
-                     'to it; with fewer they differ by float rounding only.')
+flags.DEFINE_integer('eval_workers', 1, lower_bound=1,
+                     help='Worker processes for the test tasks of SMTL\'s evaluation (each adapts '
+                     'whole test tasks from the trained state). 1: in this process.')
+flags.DEFINE_integer('eval_threads', None, lower_bound=1,
+                     help='TensorFlow intra-op threads per evaluation worker (default: the cores '
+                     'shared out among local workers, 1 on Ray). With as many threads as one '
+                     'process uses (all cores) the results are bit-identical to it; with fewer, '
+                     'sums round differently, and the adaptation can amplify that into '
+                     'visibly different returns.')
 flags.DEFINE_string('ray_address', None, 'Run the evaluation workers as Ray actors on this '
                     'cluster (\'auto\', host:port, or \'local\'); the run directory must be on a '
                     'file system all nodes share.')
@@ -64,8 +66,14 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
   Returns:
     The results record written to results.json.
   """
+  if algorithm not in ALGORITHMS:
+    raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
+                     f'{sorted(ALGORITHMS)}.')
   if trained_run and algorithm in SINGLE_TASK:
     raise ValueError(f'--trained_run applies to the multi-task algorithms, not {algorithm!r}.')
+  if workers is not None and workers.parallel and algorithm != 'smtl':
+    raise ValueError(f'--eval_workers and --ray_address spread SMTL\'s test tasks; {algorithm!r} '
+                     f'evaluates in one process (MAML adapts all test tasks in one batch).')
   run_dir = directory.run_directory(root_dir, experiment, label or algorithm, seed)
   logging.info('Run directory: %s', run_dir)
   with directory.exclusive(run_dir):

@@ -46,10 +46,15 @@ def test_two_workers_give_the_sequential_results(tmp_path, sequential):
   for key in ('summary', 'train_real_samples', 'eval_real_samples', 'adapt_real_samples'):
     assert parallel[key] == sequential[key], key
   run_dir = os.path.join(tmp_path, 'halfcheetah_vel', 'smtl', 'seed_0')
-  assert sorted(os.listdir(os.path.join(run_dir, fan_out.ITEMS))) == [
-      f'adapt_{i:03d}.json' for i in range(4)]
+  assert sorted(os.listdir(os.path.join(run_dir, fan_out.ITEMS))) == [  # uppercase first
+      'TRAINED'] + [f'adapt_{i:03d}.json' for i in range(4)]
   assert sorted(os.listdir(os.path.join(run_dir, 'policies'))) == [
       f'test_task_{i:02d}' for i in range(4)]
+
+
+def test_ray_actors_give_the_sequential_results(tmp_path, sequential):
+  _run(tmp_path, '--ray_address=local', *WORKERS)
+  assert _results(tmp_path)['test_tasks'] == sequential['test_tasks']
 
 
 def test_a_killed_run_finishes_only_the_missing_test_tasks(tmp_path, sequential):
@@ -75,3 +80,17 @@ def test_a_killed_run_finishes_only_the_missing_test_tasks(tmp_path, sequential)
   resumed = _results(tmp_path)
   assert resumed['test_tasks'] == sequential['test_tasks']
   assert resumed['eval_real_samples'] == sequential['eval_real_samples']
+
+
+def test_items_of_an_earlier_training_are_moved_aside(tmp_path):
+  items = tmp_path / fan_out.ITEMS
+  fan_out.claim_items(str(tmp_path), 'training A')
+  (items / 'adapt_000.json').write_text('{"records": [], "steps": {}}')
+  fan_out.claim_items(str(tmp_path), 'training A')  # the same training: kept
+  assert fan_out.read_item(str(tmp_path), 'adapt', 0) is not None
+  fan_out.claim_items(str(tmp_path), 'training B')  # retrained: nothing of A is reused
+  assert fan_out.read_item(str(tmp_path), 'adapt', 0) is None
+  assert (items / 'TRAINED').read_text() == 'training B'
+  stale = [name for name in os.listdir(tmp_path) if name.startswith(f'{fan_out.ITEMS}.stale-')]
+  assert len(stale) == 1
+  assert sorted(os.listdir(tmp_path / stale[0])) == ['TRAINED', 'adapt_000.json']

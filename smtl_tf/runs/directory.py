@@ -55,7 +55,7 @@ def exclusive(run_dir: str):
 
 
 def write_atomic(path: str, text: str) -> None:
-  tmp = f'{path}.tmp'
+  tmp = f'{path}.tmp{os.getpid()}'
   with open(tmp, 'w') as f:
     f.write(text)
   os.replace(tmp, path)

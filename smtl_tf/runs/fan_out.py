@@ -8,17 +8,25 @@
            -> written atomically to items/<phase>_<index>.json
       -> merge in item order into progress.test_records and the runners' counters
 
+Item files are kept only for the trained state they started from (`claim_items`): after a
+retraining in the same run directory, earlier items are moved aside.
+
 An item's random streams depend only on (seed, item index) and every item starts from the
 trained state, so the merged records are the sequential run's. A killed worker or driver
 loses at most the items in progress: rerunning the same command adapts only the missing ones.
 The item files are the fan-out's checkpoint; the phase's sequential progress is not used
 (a run switched to workers mid-phase adapts its test tasks again, with the same result).
 """
+import ast
 import concurrent.futures
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
+import signal
+import threading
+import time
 from typing import Dict, List, Optional, Sequence
 
 from absl import logging
@@ -69,10 +77,16 @@ class Worker:
     match = re.search(r'seed_(\d+)$', os.path.normpath(run_dir))
     if match is None:
       raise ValueError(f'{run_dir} does not end in seed_<n>.')
+    text = config_lib.read(run_dir)
+    spec = {name: ast.literal_eval(value) for name, value in config_lib.parse_bindings(text).items()
+            if name.startswith('train_eval.')}
     gin.clear_config()
     gin.add_config_file_search_path(algorithms.REPO_ROOT)
-    gin.parse_config(config_lib.read(run_dir))
-    self.algorithm = algorithms.build(seed=int(match.group(1)))
+    # train_eval is main.py's, which a worker does not import (its flags are the driver's).
+    gin.parse_config(text, skip_unknown=['train_eval'])
+    self.algorithm = algorithms.build(
+        int(match.group(1)), spec.get('train_eval.experiment'), spec.get('train_eval.algorithm'),
+        spec.get('train_eval.family'), spec.get('train_eval.task'))
     self.run_dir, self.phase = run_dir, phase
     self.run = skeleton.Run(self.algorithm, run_dir, muted=True)
     phases = {phase.name: phase for phase in self.algorithm.phases(self.run)}
@@ -92,18 +106,33 @@ class Worker:
     return index
 
 
+def _exit_with_parent() -> None:
+  """Ends this worker process when its driver is gone (killed alone, not with its group)."""
+  multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+  os._exit(1)  # pylint: disable=protected-access
+
+
 def _start_worker(run_dir: str, phase: str, threads: int) -> None:
+  """A local worker process: Ctrl-C is the driver's to handle; a failure to build the run is
+  kept and raised with the first item, so the driver reports it."""
   global _worker
-  _worker = Worker(run_dir, phase, threads)
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
+  threading.Thread(target=_exit_with_parent, daemon=True).start()
+  try:
+    _worker = Worker(run_dir, phase, threads)
+  except Exception as error:  # pylint: disable=broad-except (reported through _run_item)
+    _worker = error
 
 
 def _run_item(index: int) -> int:
+  if isinstance(_worker, Exception):
+    raise _worker
   return _worker(index)
 
 
 def default_threads(workers: int) -> int:
-  """Intra-op threads per worker: the cores shared out, at least one."""
-  return max(1, (os.cpu_count() or 1) // workers)
+  """Intra-op threads per local worker: the cores this process may use shared out, at least 1."""
+  return max(1, len(os.sched_getaffinity(0)) // workers)
 
 
 def run_local(run_dir: str, phase: str, pending: Sequence[int], workers: int, threads: int,
@@ -117,11 +146,16 @@ def run_local(run_dir: str, phase: str, pending: Sequence[int], workers: int, th
     try:
       for future in concurrent.futures.as_completed(futures):
         on_done(future.result())
-    except concurrent.futures.process.BrokenProcessPool as error:
-      raise RuntimeError(
-          f'A worker process died while adapting test tasks of {run_dir}. The finished ones '
-          f'are kept ({os.path.join(run_dir, ITEMS)}); rerun the same command to adapt the '
-          f'rest.') from error
+    except BaseException as error:  # an item failed, a worker died, or Ctrl-C: stop them all
+      for process in list(getattr(pool, '_processes', {}).values()):
+        process.terminate()
+      pool.shutdown(wait=False, cancel_futures=True)
+      if isinstance(error, concurrent.futures.process.BrokenProcessPool):
+        raise RuntimeError(
+            f'A worker process died while adapting test tasks of {run_dir}. The finished ones '
+            f'are kept ({os.path.join(run_dir, ITEMS)}); rerun the same command to adapt the '
+            f'rest.') from error
+      raise
 
 
 def run_ray(run_dir: str, phase: str, pending: Sequence[int], workers: int, threads: int,
@@ -143,13 +177,34 @@ def run_ray(run_dir: str, phase: str, pending: Sequence[int], workers: int, thre
     ray.shutdown()
 
 
+def claim_items(run_dir: str, trained_state: str) -> None:
+  """Keeps items/ only if its items start from this trained state (an identifier of the
+  trained checkpoint); items of an earlier training of this run directory are moved aside."""
+  folder = os.path.join(run_dir, ITEMS)
+  marker = os.path.join(folder, 'TRAINED')
+  if os.path.isdir(folder):
+    try:
+      with open(marker) as f:
+        same = f.read() == trained_state
+    except OSError:
+      same = False
+    if not same:
+      stale = f'{folder}.stale-{time.time_ns()}'
+      os.replace(folder, stale)
+      logging.warning('%s held test tasks of an earlier training; moved to %s.', folder, stale)
+  os.makedirs(folder, exist_ok=True)
+  directory.write_atomic(marker, trained_state)
+
+
 def run_phase(run_dir: str, phase: str, n_items: int, workers: int, threads: Optional[int],
-              ray_address: Optional[str], on_done) -> List[Dict]:
+              ray_address: Optional[str], on_done, trained_state: str) -> List[Dict]:
   """Adapts every item not yet on disk, then returns all items ({'records', 'steps'}) in order.
 
-  on_done(index, item) is called in the driver as each item finishes (progress lines).
+  on_done(index, item) is called in the driver as each item finishes (progress lines);
+  trained_state identifies the trained checkpoint the items start from (claim_items).
   """
-  threads = threads or default_threads(workers)
+  claim_items(run_dir, trained_state)
+  threads = threads or (1 if ray_address else default_threads(workers))
   pending = [i for i in range(n_items) if read_item(run_dir, phase, i) is None]
   logging.info('%d of %d test-task items to adapt over %d workers (%d threads each)%s.',
                len(pending), n_items, workers, threads,

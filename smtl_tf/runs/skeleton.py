@@ -13,6 +13,8 @@ numpy streams and runners' counters (state.py), and the progress record (RunProg
 """
 import abc
 import dataclasses
+import hashlib
+import json
 import os
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
@@ -250,8 +252,10 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
   """The phase's items over worker processes, merged into progress and the runners' counters
   (those of the end of training plus every item's), as if run unit by unit here."""
   from smtl_tf.runs import fan_out  # pylint: disable=g-import-not-at-top
-  meter = run.logger.meter(phase.n_items)
-  finished = []
+  done_before = sum(os.path.exists(fan_out.item_path(run.run_dir, phase.name, i))
+                    for i in range(phase.n_items))
+  meter = run.logger.meter(phase.n_items, done_before)
+  finished = [None] * done_before
 
   def on_done(index: int, item: Dict) -> None:
     finished.append(index)
@@ -265,9 +269,14 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
                index, tagged({f'mean_return_iter_{k}': value for k, value in enumerate(means)}))
 
   run.save(progress)  # the driver's state before the workers start
+  trained = run.trained.read_record()
+  # The items start from this trained state with these settings (a retraining or another
+  # configuration in the same directory does not reuse them).
+  identity = hashlib.sha256((json.dumps(trained, sort_keys=True)
+                             + (config_lib.read(run.run_dir) or '')).encode()).hexdigest()
   items = fan_out.run_phase(run.run_dir, phase.name, phase.n_items, workers.count,
-                            workers.threads, workers.ray_address, on_done)
-  counters = run.trained.read_record()['runners']
+                            workers.threads, workers.ray_address, on_done, identity)
+  counters = trained['runners']
   for name, runner in run.algorithm.runners().items():
     runner.steps.clear()
     runner.steps.update(counters.get(name, {}).get('steps', {}))
