@@ -20,6 +20,14 @@ MULTI_TASK = {'smtl': smtl.SMTL, 'maml': maml.MAML, 'oracle': oracle.Oracle,
 ALGORITHMS = {**SINGLE_TASK, **MULTI_TASK}
 
 
+def check_name(algorithm: str) -> str:
+  """The algorithm's name, or a clear error if no algorithm has it."""
+  if algorithm not in ALGORITHMS:
+    raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
+                     f'{sorted(ALGORITHMS)}.')
+  return algorithm
+
+
 def build(seed: int, experiment: Optional[str] = None, algorithm: Optional[str] = None,
           family: Optional[str] = None, task=None):
   """The algorithm of train_eval's bindings (each argument not given is read from the parsed
@@ -33,10 +41,7 @@ def build(seed: int, experiment: Optional[str] = None, algorithm: Optional[str] 
       if default is gin.REQUIRED:
         raise ValueError(f'Bind train_eval.{name} in the gin configuration.') from None
       return default
-  algorithm = bound('algorithm', algorithm)
-  if algorithm not in ALGORITHMS:
-    raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
-                     f'{sorted(ALGORITHMS)}.')
+  algorithm = check_name(bound('algorithm', algorithm))
   family = bound('family', family)
   if algorithm in SINGLE_TASK:
     task = bound('task', task, None)

@@ -66,9 +66,7 @@ def train_eval(root_dir: str, seed: int, experiment: str = gin.REQUIRED,
   Returns:
     The results record written to results.json.
   """
-  if algorithm not in ALGORITHMS:
-    raise ValueError(f'Unknown algorithm {algorithm!r}; bind train_eval.algorithm to one of '
-                     f'{sorted(ALGORITHMS)}.')
+  algorithms.check_name(algorithm)  # before its run directory is made
   if trained_run and algorithm in SINGLE_TASK:
     raise ValueError(f'--trained_run applies to the multi-task algorithms, not {algorithm!r}.')
   if workers is not None and workers.parallel and algorithm != 'smtl':

@@ -285,10 +285,7 @@ class SMTL(AgentDatasetArrays, skeleton.Algorithm):
       for m, record in enumerate(records):
         self.save_policy(members, m, start + m, record)
     progress.test_records += records
-    for m, record in enumerate(records):
-      for k, (value, samples) in enumerate(zip(record['returns'], record['adapt_samples'])):
-        self.run.logger.scalars(start + m, tagged({f'return_iter_{k}': value,
-                                                   'adapt_samples': samples}))
+    self.run.logger.test_records(start, records)
     means = np.mean([record['returns'] for record in records], axis=0)
     return skeleton.Report(
         f'adapt test tasks {start + 1}-{start + len(tasks)}/{len(self.test_tasks)} (batched)',

@@ -78,6 +78,13 @@ class RunLogger:
         tf.summary.scalar(name, value, step=step)
     self.writer.flush()
 
+  def test_records(self, first: int, records) -> None:
+    """Each test record's return and adaptation samples per iteration, at step = its test
+    task's index (first, first + 1, ...)."""
+    for offset, record in enumerate(records):
+      for k, (value, samples) in enumerate(zip(record['returns'], record['adapt_samples'])):
+        self.scalars(first + offset, tagged({f'return_iter_{k}': value, 'adapt_samples': samples}))
+
   def meter(self, total: int, done: int = 0) -> 'Meter':
     """Progress of a phase of `total` units, `done` of them finished before this process."""
     return Meter(self, total, done)

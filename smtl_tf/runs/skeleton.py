@@ -259,11 +259,7 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
 
   def on_done(index: int, item: Dict) -> None:
     finished.append(index)
-    for offset, record in enumerate(item['records']):
-      first = index * len(item['records'])
-      for k, (value, samples) in enumerate(zip(record['returns'], record['adapt_samples'])):
-        run.logger.scalars(first + offset, tagged({f'return_iter_{k}': value,
-                                                   'adapt_samples': samples}))
+    run.logger.test_records(index * len(item['records']), item['records'])
     means = np.mean([record['returns'] for record in item['records']], axis=0)
     meter.line(len(finished), f'adapted test item {index + 1}/{phase.n_items} in a worker',
                index, tagged({f'mean_return_iter_{k}': value for k, value in enumerate(means)}))
