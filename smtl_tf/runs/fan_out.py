@@ -27,7 +27,7 @@ import re
 import signal
 import threading
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from absl import logging
 
@@ -74,6 +74,8 @@ class Worker:
     from smtl_tf.runs import skeleton  # pylint: disable=g-import-not-at-top
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+    for gpu in tf.config.list_physical_devices('GPU'):  # workers sharing a GPU: none takes it all
+      tf.config.experimental.set_memory_growth(gpu, True)
     match = re.search(r'seed_(\d+)$', os.path.normpath(run_dir))
     if match is None:
       raise ValueError(f'{run_dir} does not end in seed_<n>.')
@@ -92,18 +94,20 @@ class Worker:
     phases = {phase.name: phase for phase in self.algorithm.phases(self.run)}
     self.run_item = phases[phase].run_item
 
-  def __call__(self, index: int) -> int:
-    """Adapts item `index` and writes its file; returns the index."""
+  def __call__(self, index: int) -> Tuple[int, Dict]:
+    """Adapts item `index`, writes its file and returns (index, item): the driver need not read
+    the file back (on a network file system a file another node just wrote may not be visible
+    yet to the driver's client)."""
     runners = self.algorithm.runners()
     before = {name: dict(runner.steps) for name, runner in runners.items()}
     records = self.run_item(index)
     steps = {name: {purpose: count - before[name].get(purpose, 0)
                     for purpose, count in runner.steps.items()}
              for name, runner in runners.items()}
+    item = {'records': records, 'steps': steps}
     os.makedirs(os.path.join(self.run_dir, ITEMS), exist_ok=True)
-    directory.write_json(item_path(self.run_dir, self.phase, index),
-                         {'records': records, 'steps': steps})
-    return index
+    directory.write_json(item_path(self.run_dir, self.phase, index), item)
+    return index, item
 
 
 def _exit_with_parent() -> None:
@@ -124,7 +128,7 @@ def _start_worker(run_dir: str, phase: str, threads: int) -> None:
     _worker = error
 
 
-def _run_item(index: int) -> int:
+def _run_item(index: int) -> Tuple[int, Dict]:
   if isinstance(_worker, Exception):
     raise _worker
   return _worker(index)
@@ -145,7 +149,7 @@ def run_local(run_dir: str, phase: str, pending: Sequence[int], workers: int, th
     futures = [pool.submit(_run_item, index) for index in pending]
     try:
       for future in concurrent.futures.as_completed(futures):
-        on_done(future.result())
+        on_done(*future.result())
     except BaseException as error:  # an item failed, a worker died, or Ctrl-C: stop them all
       for process in list(getattr(pool, '_processes', {}).values()):
         process.terminate()
@@ -171,8 +175,8 @@ def run_ray(run_dir: str, phase: str, pending: Sequence[int], workers: int, thre
   try:
     actor = ray.remote(num_cpus=threads)(Worker)
     pool = actor_pool.ActorPool([actor.remote(run_dir, phase, threads) for _ in range(workers)])
-    for index in pool.map_unordered(lambda worker, i: worker.__call__.remote(i), pending):
-      on_done(index)
+    for index, item in pool.map_unordered(lambda worker, i: worker.__call__.remote(i), pending):
+      on_done(index, item)
   finally:
     ray.shutdown()
 
@@ -209,12 +213,17 @@ def run_phase(run_dir: str, phase: str, n_items: int, workers: int, threads: Opt
   logging.info('%d of %d test-task items to adapt over %d workers (%d threads each)%s.',
                len(pending), n_items, workers, threads,
                f' on Ray ({ray_address})' if ray_address else '')
-  done = lambda index: on_done(index, read_item(run_dir, phase, index))
+  adapted = {}
+
+  def done(index: int, item: Dict) -> None:
+    adapted[index] = item
+    on_done(index, item)
+
   if pending and ray_address:
     run_ray(run_dir, phase, pending, workers, threads, ray_address, done)
   elif pending:
     run_local(run_dir, phase, pending, workers, threads, done)
-  items = [read_item(run_dir, phase, i) for i in range(n_items)]
+  items = [adapted.get(i) or read_item(run_dir, phase, i) for i in range(n_items)]
   missing = [i for i, item in enumerate(items) if item is None]
   if missing:
     raise RuntimeError(f'Items {missing} of {run_dir} did not finish; rerun the same command.')
