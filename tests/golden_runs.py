@@ -1,22 +1,35 @@
 """Tiny fixed-seed runs of every algorithm, recorded in tests/golden/ (behaviour-preservation).
 
-A restructuring must leave these results unchanged (tests/test_golden.py). Where a change
-alters a random stream or the algorithm on purpose, re-record and say why in the commit:
+A restructuring must leave these results unchanged (tests/test_golden.py). The bits of a
+floating-point run depend on the machine as well as the code: the CPU's vector instruction sets
+(which kernels TensorFlow, Eigen and MuJoCo pick), the cores TensorFlow sums over, the library
+versions; chaotic dynamics then amplify a last-bit difference into different returns. So each
+recording lives in tests/golden/<machine>/ with the MACHINE.json it was made on, and a run is
+compared bit for bit with the recording of its own kind of machine. Record this machine's (or,
+where a change alters a random stream or the algorithm on purpose, re-record every machine's
+that you can, and say why in the commit):
 
-    PYTHONPATH=. python tests/golden_runs.py tests/golden
+    PYTHONPATH=. python tests/golden_runs.py
 """
 import json
 import os
 import sys
 import tempfile
-from typing import Dict
+from typing import Dict, Optional
 
 import gin
+import mujoco
+import numpy as np
+import tensorflow as tf
 
 from smtl_tf import main
 
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
+MACHINE = 'MACHINE.json'
 SEED = 3
+# Vector instruction sets that decide which floating-point kernels the libraries run.
+SIMD = ('sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni',
+        'avx512_bf16', 'avx512_fp16', 'avx_vnni', 'amx_tile', 'amx_bf16')
 
 # name -> (gin files under gin/, applied before gin/tiny.gin; extra bindings)
 RUNS = {
@@ -59,16 +72,76 @@ def run(name: str) -> Dict:
   return json.loads(json.dumps(comparable(record)))
 
 
-def recorded(name: str) -> Dict:
-  with open(os.path.join(GOLDEN_DIR, f'{name}.json')) as f:
+def machine() -> Dict:
+  """This machine as far as the bits of a run depend on it."""
+  vendor, flags = 'unknown', set()
+  try:
+    with open('/proc/cpuinfo') as f:
+      for line in f:
+        key, _, value = line.partition(':')
+        if key.strip() == 'vendor_id':
+          vendor = value.strip()
+        elif key.strip() == 'flags':
+          flags = set(value.split())
+          break
+  except OSError:
+    pass
+  return {'vendor': vendor, 'simd': sorted(flags.intersection(SIMD)),
+          'cores': len(os.sched_getaffinity(0)), 'tensorflow': tf.__version__,
+          'mujoco': mujoco.__version__, 'numpy': np.__version__}
+
+
+def machine_id(description: Dict) -> str:
+  vendor = {'GenuineIntel': 'intel', 'AuthenticAMD': 'amd'}.get(description['vendor'], 'cpu')
+  widest = next((s for s in ('amx_tile', 'avx512f', 'avx2', 'avx') if s in description['simd']),
+                'base')
+  return f'{vendor}-{widest.replace("_tile", "")}-{description["cores"]}cores'
+
+
+def recording_for(description: Dict) -> Optional[str]:
+  """The folder whose MACHINE.json this machine matches (every key it gives), or None."""
+  for folder in sorted(os.listdir(GOLDEN_DIR)):
+    path = os.path.join(GOLDEN_DIR, folder, MACHINE)
+    if os.path.exists(path):
+      with open(path) as f:
+        if all(description.get(key) == value for key, value in json.load(f).items()):
+          return os.path.join(GOLDEN_DIR, folder)
+  return None
+
+
+def recordings():
+  """Every recording folder."""
+  return [os.path.join(GOLDEN_DIR, folder) for folder in sorted(os.listdir(GOLDEN_DIR))
+          if os.path.exists(os.path.join(GOLDEN_DIR, folder, MACHINE))]
+
+
+def recorded(name: str, folder: str) -> Dict:
+  with open(os.path.join(folder, f'{name}.json')) as f:
     return json.load(f)
 
 
+def shape(value):
+  """The record's keys and strings, with every number and list replaced by its kind: what a
+  machine of another kind must reproduce (how many episodes end early, or which candidate
+  tasks are kept, can change with the bits)."""
+  if isinstance(value, dict):
+    return {key: shape(item) for key, item in value.items()}
+  if isinstance(value, list):
+    return 'list'
+  if isinstance(value, bool) or not isinstance(value, (int, float)):
+    return value
+  return 'number'
+
+
 if __name__ == '__main__':
-  out = sys.argv[1] if len(sys.argv) > 1 else GOLDEN_DIR
+  here = machine()
+  out = recording_for(here) or os.path.join(GOLDEN_DIR, machine_id(here))
   os.makedirs(out, exist_ok=True)
-  for run_name in (sys.argv[2:] or RUNS):
+  with open(os.path.join(out, MACHINE), 'w') as f:
+    json.dump(here, f, indent=1, sort_keys=True)
+    f.write('\n')
+  for run_name in (sys.argv[1:] or RUNS):
     with open(os.path.join(out, f'{run_name}.json'), 'w') as f:
       json.dump(run(run_name), f, indent=1, sort_keys=True)
       f.write('\n')
-    print('recorded', run_name, flush=True)
+    print('recorded', run_name, 'in', out, flush=True)
