@@ -1,30 +1,53 @@
 #!/usr/bin/env bash
 # Issue 13's paper-settings runs, one after another; re-running this script resumes them.
-# Session 8: the run directories of sessions 5-7 were lost with the machine's home directory;
-# every SMTL/MAML run starts again from the worktree at 34293e8. Logs: ~/smtl-runs/logs/<name>.log.
+#
+# Each run executes from a git worktree pinned at its own commit (~/smtl-runs/code-<commit>), with
+# its run directory under ~/smtl-runs/paper and its log in ~/smtl-runs/logs/<name>.log.
+# The development machine's home directory has not survived between sessions (sessions 8 and 9),
+# so unfinished run directories are also kept in the repository: `snapshot.sh` (here) packs each
+# into results/paper/inflight/<name>.tar.gz, and this script unpacks a snapshot when its run
+# directory is missing, so the next session's `queue.sh` resumes at the last snapshot.
+#
+#   setsid nohup results/paper/queue.sh > /dev/null 2>&1 < /dev/null &
 set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(git -C "$HERE" rev-parse --show-toplevel)
+mkdir -p ~/smtl-runs/logs
 exec 9> ~/smtl-runs/queue.lock
-flock -n 9 || { echo "queue_next.sh is already running (~/smtl-runs/queue.lock)"; exit 1; }
-. /work/main/.venv/bin/activate
+flock -n 9 || { echo "queue.sh is already running (~/smtl-runs/queue.lock)"; exit 1; }
+. "$REPO/.venv/bin/activate"
 ROOT=~/smtl-runs/paper
 # SMTL evaluations: one single-threaded worker per core (1.47x one process on 2 cores).
 SMTL_EVAL_FLAGS=${SMTL_EVAL_FLAGS:---eval_workers=2 --eval_threads=1}
-CODE=34293e8
+
+# run <name> <experiment>/<algorithm> <commit> <python arguments...>
 run() {
-  name=$1; shift
-  if [ -f ~/smtl-runs/logs/$name.done ]; then return 0; fi
-  echo "$(date -u +%FT%TZ) start $name at $CODE" >> ~/smtl-runs/logs/queue.log
-  (cd ~/smtl-runs/code-$CODE && python "$@" --seed=0 --root_dir=$ROOT) \
+  name=$1 dir=$2 code=$3; shift 3
+  if [ -f ~/smtl-runs/logs/$name.done ] || [ -f $ROOT/$dir/seed_0/results.json ]; then
+    return 0
+  fi
+  if [ ! -d $ROOT/$dir/seed_0 ] && [ -f "$HERE/inflight/$name.tar.gz" ]; then
+    mkdir -p $ROOT && tar -xzf "$HERE/inflight/$name.tar.gz" -C $ROOT
+    echo "$(date -u +%FT%TZ) restored $name from inflight/$name.tar.gz" >> ~/smtl-runs/logs/queue.log
+  fi
+  [ -d ~/smtl-runs/code-$code ] || git -C "$REPO" worktree add --detach ~/smtl-runs/code-$code $code
+  echo "$(date -u +%FT%TZ) start $name at $code" >> ~/smtl-runs/logs/queue.log
+  (cd ~/smtl-runs/code-$code && python "$@" --seed=0 --root_dir=$ROOT) \
     >> ~/smtl-runs/logs/$name.log 2>&1 && touch ~/smtl-runs/logs/$name.done
   echo "$(date -u +%FT%TZ) end $name rc=$?" >> ~/smtl-runs/logs/queue.log
 }
-[ -d ~/smtl-runs/code-$CODE ] || git -C /work/main worktree add ~/smtl-runs/code-$CODE $CODE
-mkdir -p ~/smtl-runs/logs
-run maml_halfcheetah_vel -m maml_tf.main --gin_file=gin/maml/halfcheetah_vel.gin
-run maml_halfcheetah_pos2neg -m maml_tf.main --gin_file=gin/maml/halfcheetah_pos2neg.gin \
+
+run maml_halfcheetah_vel halfcheetah_vel/maml 4f9c18d \
+  -m maml_tf.main --gin_file=gin/maml/halfcheetah_vel.gin
+run maml_halfcheetah_pos2neg halfcheetah_pos2neg/maml 4f9c18d \
+  -m maml_tf.main --gin_file=gin/maml/halfcheetah_pos2neg.gin \
   --trained_run=$ROOT/halfcheetah_vel/maml/seed_0
-run maml_halfcheetah_fwdbwd -m maml_tf.main --gin_file=gin/maml/halfcheetah_fwdbwd.gin
-run smtl_halfcheetah_vel -m smtl_tf.main --gin_file=gin/halfcheetah_vel.gin $SMTL_EVAL_FLAGS
-run smtl_halfcheetah_pos2neg -m smtl_tf.main --gin_file=gin/halfcheetah_pos2neg.gin \
+run maml_halfcheetah_fwdbwd halfcheetah_fwdbwd/maml 4f9c18d \
+  -m maml_tf.main --gin_file=gin/maml/halfcheetah_fwdbwd.gin
+run smtl_halfcheetah_vel halfcheetah_vel/smtl 4f9c18d \
+  -m smtl_tf.main --gin_file=gin/halfcheetah_vel.gin $SMTL_EVAL_FLAGS
+run smtl_halfcheetah_pos2neg halfcheetah_pos2neg/smtl 4f9c18d \
+  -m smtl_tf.main --gin_file=gin/halfcheetah_pos2neg.gin \
   --trained_run=$ROOT/halfcheetah_vel/smtl/seed_0 $SMTL_EVAL_FLAGS
-run smtl_halfcheetah_fwdbwd -m smtl_tf.main --gin_file=gin/halfcheetah_fwdbwd.gin $SMTL_EVAL_FLAGS
+run smtl_halfcheetah_fwdbwd halfcheetah_fwdbwd/smtl 4f9c18d \
+  -m smtl_tf.main --gin_file=gin/halfcheetah_fwdbwd.gin $SMTL_EVAL_FLAGS
