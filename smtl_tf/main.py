@@ -131,6 +131,9 @@ def main(argv):
   except ConfigError as error:
     raise app.UsageError(str(error)) from error
   workers = skeleton.Workers(FLAGS.eval_workers, FLAGS.eval_threads, FLAGS.ray_address)
+  if workers.parallel:  # the driver shares a GPU with its local workers: none takes it all
+    for gpu in tf.config.list_physical_devices('GPU'):
+      tf.config.experimental.set_memory_growth(gpu, True)
   try:
     train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed, trained_run=FLAGS.trained_run,
                workers=workers)

@@ -94,3 +94,11 @@ def test_items_of_an_earlier_training_are_moved_aside(tmp_path):
   stale = [name for name in os.listdir(tmp_path) if name.startswith(f'{fan_out.ITEMS}.stale-')]
   assert len(stale) == 1
   assert sorted(os.listdir(tmp_path / stale[0])) == ['TRAINED', 'adapt_000.json']
+
+
+def test_ray_starts_only_the_workers_its_cpus_run():
+  assert fan_out.workers_that_fit(40, 1, 16) == 16
+  assert fan_out.workers_that_fit(4, 2, 16) == 4
+  assert fan_out.workers_that_fit(40, 4, 18) == 4
+  with pytest.raises(RuntimeError, match='--eval_threads'):
+    fan_out.workers_that_fit(2, 8, 4)

@@ -162,6 +162,19 @@ def run_local(run_dir: str, phase: str, pending: Sequence[int], workers: int, th
       raise
 
 
+def workers_that_fit(workers: int, threads: int, cluster_cpus: int) -> int:
+  """How many of `workers` actors of `threads` CPUs each a cluster of `cluster_cpus` CPUs runs
+  at once (Ray would queue the others with nothing to do); at least one must fit."""
+  fitting = cluster_cpus // threads
+  if fitting < 1:
+    raise RuntimeError(f'The Ray cluster has {cluster_cpus} CPUs, fewer than one worker of '
+                       f'{threads} threads needs; give --eval_threads a smaller number.')
+  if workers > fitting:
+    logging.warning('The Ray cluster has CPUs for %d workers of %d threads; starting %d, not %d.',
+                    fitting, threads, fitting, workers)
+  return min(workers, fitting)
+
+
 def run_ray(run_dir: str, phase: str, pending: Sequence[int], workers: int, threads: int,
             address: str, on_done) -> None:
   """Items over `workers` Ray actors of `threads` CPUs each. The run directory must be on a
@@ -173,6 +186,7 @@ def run_ray(run_dir: str, phase: str, pending: Sequence[int], workers: int, thre
   else:
     ray.init(address=address, log_to_driver=False)
   try:
+    workers = workers_that_fit(workers, threads, int(ray.cluster_resources().get('CPU', 0)))
     actor = ray.remote(num_cpus=threads)(Worker)
     pool = actor_pool.ActorPool([actor.remote(run_dir, phase, threads) for _ in range(workers)])
     for index, item in pool.map_unordered(lambda worker, i: worker.__call__.remote(i), pending):
@@ -223,7 +237,7 @@ def run_phase(run_dir: str, phase: str, n_items: int, workers: int, threads: Opt
     run_ray(run_dir, phase, pending, workers, threads, ray_address, done)
   elif pending:
     run_local(run_dir, phase, pending, workers, threads, done)
-  items = [adapted.get(i) or read_item(run_dir, phase, i) for i in range(n_items)]
+  items = [adapted[i] if i in adapted else read_item(run_dir, phase, i) for i in range(n_items)]
   missing = [i for i, item in enumerate(items) if item is None]
   if missing:
     raise RuntimeError(f'Items {missing} of {run_dir} did not finish; rerun the same command.')

@@ -252,7 +252,14 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
   """The phase's items over worker processes, merged into progress and the runners' counters
   (those of the end of training plus every item's), as if run unit by unit here."""
   from smtl_tf.runs import fan_out  # pylint: disable=g-import-not-at-top
-  done_before = sum(os.path.exists(fan_out.item_path(run.run_dir, phase.name, i))
+  run.save(progress)  # the driver's state before the workers start
+  trained = run.trained.read_record()
+  # The items start from this trained state with these settings (a retraining or another
+  # configuration in the same directory does not reuse them).
+  identity = hashlib.sha256((json.dumps(trained, sort_keys=True)
+                             + (config_lib.read(run.run_dir) or '')).encode()).hexdigest()
+  fan_out.claim_items(run.run_dir, identity)  # before counting: stale items do not count
+  done_before = sum(fan_out.read_item(run.run_dir, phase.name, i) is not None
                     for i in range(phase.n_items))
   meter = run.logger.meter(phase.n_items, done_before)
   finished = [None] * done_before
@@ -264,12 +271,6 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
     meter.line(len(finished), f'adapted test item {index + 1}/{phase.n_items} in a worker',
                index, tagged({f'mean_return_iter_{k}': value for k, value in enumerate(means)}))
 
-  run.save(progress)  # the driver's state before the workers start
-  trained = run.trained.read_record()
-  # The items start from this trained state with these settings (a retraining or another
-  # configuration in the same directory does not reuse them).
-  identity = hashlib.sha256((json.dumps(trained, sort_keys=True)
-                             + (config_lib.read(run.run_dir) or '')).encode()).hexdigest()
   items = fan_out.run_phase(run.run_dir, phase.name, phase.n_items, workers.count,
                             workers.threads, workers.ray_address, on_done, identity)
   counters = trained['runners']
