@@ -4,6 +4,9 @@
 # them). A run's checkpoint is written between two of its units, and a snapshot taken while a
 # unit runs holds the previous checkpoint, from which the run resumes losing nothing but time.
 # Finished runs are removed from inflight/ (their results are committed instead).
+#
+#   results/paper/snapshot.sh [algorithm...]   (default: every algorithm; e.g. `maml` alone, as
+#                                               SMTL's snapshots are ~30 MB and taken once a session)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=~/smtl-runs/paper
@@ -21,6 +24,7 @@ for run_dir in $ROOT/*/*/seed_0; do
   algorithm=$(basename "$(dirname "$run_dir")")
   name=${algorithm}_${experiment}
   [ "$algorithm" = oracle ] && continue
+  if [ $# -gt 0 ] && [[ " $* " != *" $algorithm "* ]]; then continue; fi
   if [ -f "$run_dir/results.json" ]; then
     rm -f "$HERE/inflight/$name.tar.gz"
     continue
