@@ -14,7 +14,10 @@ The KL's Hessian at the old parameters is exactly J^T F J, where J = d theta' / 
 and F the Fisher matrix of the post-update policies (the KL's gradient in theta'
 vanishes there), so a Hessian-vector product is one forward-mode pass through the
 inner step (J v), one Fisher product, and one reverse pass (J^T u). No finite
-differences (maml_rl's choice) and no third derivatives are needed.
+differences and no third derivatives are needed. maml_rl's own product, symmetric finite
+differences of the KL's gradient over a step of 1/|theta| (a secant, not the Hessian at theta),
+is kept as an option (hessian_vector_product='maml_rl_finite_difference') to measure what the
+difference does.
 
 Data dicts hold obs [T, N, d], actions [T, N, a], advantages and mask [T, N]
 (see maml_tf/advantages.py); T = tasks in the meta-batch.
@@ -45,13 +48,21 @@ class MAMLLearner(tf.Module):
     n_cg_iters: conjugate-gradient iterations (10).
     cg_damping: added to the Hessian (rllab's reg_coeff 1e-5).
     backtrack_ratio, n_backtracks: line search (rllab 0.8, 15).
+    hessian_vector_product: 'exact' (J^T F J v) or 'maml_rl_finite_difference' (maml_rl's
+      FiniteDifferenceHvp as its ConjugateGradientOptimizer builds it: base_eps 1, so
+      (g(theta + e v) - g(theta - e v)) / 2e with e = 1 / (|theta| + 1e-8), g the KL's gradient).
   """
+  HESSIAN_VECTOR_PRODUCTS = ('exact', 'maml_rl_finite_difference')
 
   def __init__(self, obs_dim: int, act_dim: int, seed: int, hidden_sizes=(100, 100),
                init_std: float = 1.0, inner_lr: float = 0.1, max_kl: float = 0.01,
                n_cg_iters: int = 10, cg_damping: float = 1e-5, backtrack_ratio: float = 0.8,
-               n_backtracks: int = 15):
+               n_backtracks: int = 15, hessian_vector_product: str = 'exact'):
     super().__init__(name='maml_learner')
+    if hessian_vector_product not in self.HESSIAN_VECTOR_PRODUCTS:
+      raise ValueError(f'MAMLLearner.hessian_vector_product = {hessian_vector_product!r} is not '
+                       f'one of {self.HESSIAN_VECTOR_PRODUCTS}.')
+    self.hessian_vector_product = hessian_vector_product
     rng = seeding.numpy_stream(seed, 'init')
     self.params = [tf.Variable(value, name=f'theta_{i}') for i, value in
                    enumerate(fp.init_params(rng, obs_dim, act_dim, hidden_sizes, init_std))]
@@ -143,6 +154,23 @@ class MAMLLearner(tf.Module):
     jt_fisher_jv = tape.gradient(adapted, theta, output_gradients=fisher_jv)
     return fp.flatten(jt_fisher_jv) + self.cg_damping * vector
 
+  def kl_gradient(self, flat: tf.Tensor, theta, pre, post, old_mean, old_log_std) -> tf.Tensor:
+    """d mean_kl / d theta at the flat parameters [P], through the inner step."""
+    with tf.GradientTape() as tape:
+      tape.watch(flat)
+      kl = self.mean_kl(self._adapt_shared(fp.unflatten(flat, theta), pre), post, old_mean,
+                        old_log_std)
+    return tape.gradient(kl, flat)
+
+  def finite_difference_product(self, theta, pre, post, old_mean, old_log_std,
+                                vector: tf.Tensor) -> tf.Tensor:
+    """maml_rl's (H + damping I) v: a symmetric secant of the KL's gradient. [P] -> [P]."""
+    flat = fp.flatten(theta)
+    eps = 1.0 / (tf.norm(flat) + 1e-8)
+    plus = self.kl_gradient(flat + eps * vector, theta, pre, post, old_mean, old_log_std)
+    minus = self.kl_gradient(flat - eps * vector, theta, pre, post, old_mean, old_log_std)
+    return (plus - minus) / (2.0 * eps) + self.cg_damping * vector
+
   @tf.function
   def meta_update(self, pre: Dict[str, tf.Tensor], post: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
     """One TRPO step on theta (pre: inner-step data, post: data of the adapted policies).
@@ -155,10 +183,13 @@ class MAMLLearner(tf.Module):
     old_log_prob = fp.gaussian_log_prob(old_mean, old_log_std, post['actions'])
     gain_before = self.surrogate(old_adapted, post, old_log_prob)
     gradient = self.meta_gradient(theta, pre, post, old_log_prob)
+    if self.hessian_vector_product == 'exact':
+      product = lambda v: self.kl_hessian_vector_product(theta, pre, post, v)
+    else:
+      product = lambda v: self.finite_difference_product(theta, pre, post, old_mean, old_log_std, v)
     direction = conjugate_gradient(  # one member: vectors [1, P]
-        lambda v: self.kl_hessian_vector_product(theta, pre, post, v[0])[None], gradient[None],
-        self.n_cg_iters)[0]
-    curvature = tf.tensordot(direction, self.kl_hessian_vector_product(theta, pre, post, direction), 1)
+        lambda v: product(v[0])[None], gradient[None], self.n_cg_iters)[0]
+    curvature = tf.tensordot(direction, product(direction), 1)
     full_step = tf.sqrt(2.0 * self.max_kl / (curvature + 1e-8)) * direction
     old_flat = fp.flatten(theta)
 

@@ -102,6 +102,43 @@ def test_kl_hessian_vector_product_matches_the_explicit_hessian(learner):
     np.testing.assert_allclose(product, hessian @ v, rtol=1e-3, atol=1e-5)
 
 
+def test_maml_rl_finite_differences_approach_the_exact_product_for_short_vectors(learner):
+  rng = np.random.default_rng(5)
+  pre, post = _data(rng), _data(rng)
+  theta = [tf.convert_to_tensor(p) for p in learner.params]
+  old = learner.adapted_params(fp.tile(theta, T), pre, tf.constant(learner.inner_lr))
+  old_mean, old_log_std = fp.mean_and_log_std(old, post['obs'])
+  exact = tf.function(learner.kl_hessian_vector_product)
+  secant = tf.function(learner.finite_difference_product)
+  short = tf.constant(1e-2 * rng.normal(size=fp.flatten(theta).shape[0]), tf.float32)
+  np.testing.assert_allclose(secant(theta, pre, post, old_mean, old_log_std, short).numpy(),
+                             exact(theta, pre, post, short).numpy(), rtol=0.05, atol=1e-5)
+  # A vector as long as theta: the step is |v| / |theta| = 1 and the secant is not the Hessian.
+  long = short * (tf.norm(fp.flatten(theta)) / tf.norm(short))
+  far = secant(theta, pre, post, old_mean, old_log_std, long).numpy()
+  assert not np.allclose(far, exact(theta, pre, post, long).numpy(), rtol=0.05)
+
+
+def test_meta_update_with_maml_rl_finite_differences_keeps_theta_finite():
+  """On this tiny net |theta| is 2.4 and the meta-gradient's norm 13, so the secant's steps leave
+  the region where the KL is finite: the step must be rejected, not written (maml_rl: rejected)."""
+  learner = MAMLLearner(OBS, ACT, seed=3, hidden_sizes=(4,), init_std=0.7, inner_lr=0.3,
+                        hessian_vector_product='maml_rl_finite_difference')
+  rng = np.random.default_rng(6)
+  for _ in range(3):
+    before = fp.flatten(learner.params).numpy()
+    stats = learner.meta_update(_data(rng), _data(rng))
+    after = fp.flatten(learner.params).numpy()
+    assert np.all(np.isfinite(after))
+    if bool(stats['accepted']):
+      assert float(stats['kl']) <= learner.max_kl + 1e-6
+    else:
+      np.testing.assert_array_equal(before, after)
+  assert learner.meta_update.experimental_get_tracing_count() == 1
+  with pytest.raises(ValueError, match='hessian_vector_product'):
+    MAMLLearner(OBS, ACT, seed=3, hessian_vector_product='perlmutter')
+
+
 def test_meta_update_respects_the_kl_bound_and_traces_once(learner):
   rng = np.random.default_rng(4)
   for _ in range(3):
