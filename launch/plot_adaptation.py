@@ -124,7 +124,7 @@ def table(records: List[Dict], with_references: bool = True) -> str:
       cells += [''] * (n_iterations - len(cells))
       lines.append(f"| {name} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} "
                    f"| {_mean_hours(runs, 'train_wall_seconds')} "
-                   f"| {_mean_hours(runs, 'wall_seconds', minus='train_wall_seconds')} |")
+                   f"| {_mean_hours(runs, evaluation_seconds)} |")
     for reference in known:
       mark = sources.setdefault(reference.source, len(sources) + 1)
       cells = [f'{value:.1f}' for value in reference.returns]
@@ -134,15 +134,30 @@ def table(records: List[Dict], with_references: bool = True) -> str:
   lines.append('Mean return over test tasks (seeds pooled) with a 95% bootstrap confidence '
                'interval; iteration k follows k rounds of real adaptation samples. Samples and '
                'wall times are means over seeds (wall time: this machine, one job at a time; '
-               'evaluation: total minus training).')
+               'evaluation: total minus training, or the whole run where it evaluated another '
+               'run\'s training).')
   for source, mark in sources.items():
     lines += ['', f'[{mark}] {source}.']
   return '\n'.join(lines)
 
 
-def _mean_hours(runs: List[Dict], key: str, minus: str = None) -> str:
-  values = [r[key] - (r[minus] if minus else 0.0) for r in runs
-            if key in r and (minus is None or minus in r)]
+def evaluation_seconds(run: Dict):
+  """The run's evaluation wall time: all of it when it evaluated another run's training
+  (--trained_run: its train_wall_seconds are that run's), else total minus training; None if
+  not recorded."""
+  if 'wall_seconds' not in run:
+    return None
+  if run.get('trained_from'):
+    return run['wall_seconds']
+  if 'train_wall_seconds' not in run:
+    return None
+  return run['wall_seconds'] - run['train_wall_seconds']
+
+
+def _mean_hours(runs: List[Dict], key) -> str:
+  """Mean over runs of run[key], or of key(run) where key is a function, as h:mm:ss."""
+  values = [key(r) if callable(key) else r.get(key) for r in runs]
+  values = [value for value in values if value is not None]
   if not values:
     return 'n/a'
   return format_seconds(sum(values) / len(values))

@@ -133,3 +133,12 @@ def test_unreadable_results_are_named_and_skipped_when_others_can_be_plotted(tmp
   assert results_lib.load_readable(paths) == [record]
   with pytest.raises(results_lib.UnreadableResults, match=str(truncated)):
     results_lib.load_readable([str(truncated)])
+
+
+def test_evaluation_wall_time_of_a_run_that_evaluated_another_runs_training():
+  from launch import plot_adaptation
+  trained_here = {'wall_seconds': 100.0, 'train_wall_seconds': 80.0}
+  evaluated_only = {'wall_seconds': 14.0, 'train_wall_seconds': 8421.0, 'trained_from': '/runs/x'}
+  assert plot_adaptation.evaluation_seconds(trained_here) == 20.0
+  assert plot_adaptation.evaluation_seconds(evaluated_only) == 14.0
+  assert plot_adaptation.evaluation_seconds({'train_wall_seconds': 1.0}) is None
