@@ -23,7 +23,8 @@ SMTL_EVAL_FLAGS=${SMTL_EVAL_FLAGS:---eval_workers=2 --eval_threads=1}
 # run <name> <experiment>/<algorithm> <commit> <python arguments...>
 run() {
   name=$1 dir=$2 code=$3; shift 3
-  if [ -f ~/smtl-runs/logs/$name.done ] || [ -f $ROOT/$dir/seed_0/results.json ]; then
+  if [ -f ~/smtl-runs/logs/$name.done ] || [ -f $ROOT/$dir/seed_0/results.json ] \
+     || [ -f "$HERE/$dir/results.json" ]; then  # finished, or its results committed here
     return 0
   fi
   if [ ! -d $ROOT/$dir/seed_0 ] && [ -f "$HERE/inflight/$name.tar.gz" ]; then
