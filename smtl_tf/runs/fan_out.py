@@ -215,15 +215,18 @@ def claim_items(run_dir: str, trained_state: str) -> None:
 
 
 def run_phase(run_dir: str, phase: str, n_items: int, workers: int, threads: Optional[int],
-              ray_address: Optional[str], on_done, trained_state: str) -> List[Dict]:
+              ray_address: Optional[str], on_start, on_done, trained_state: str) -> List[Dict]:
   """Adapts every item not yet on disk, then returns all items ({'records', 'steps'}) in order.
 
-  on_done(index, item) is called in the driver as each item finishes (progress lines);
-  trained_state identifies the trained checkpoint the items start from (claim_items).
+  on_start(n_finished) is called once the items of an earlier training are moved aside, with
+  the count of items already finished; on_done(index, item) in the driver as each item finishes
+  (progress lines); trained_state identifies the trained checkpoint the items start from
+  (claim_items).
   """
   claim_items(run_dir, trained_state)
   threads = threads or (1 if ray_address else default_threads(workers))
   pending = [i for i in range(n_items) if read_item(run_dir, phase, i) is None]
+  on_start(n_items - len(pending))
   logging.info('%d of %d test-task items to adapt over %d workers (%d threads each)%s.',
                len(pending), n_items, workers, threads,
                f' on Ray ({ray_address})' if ray_address else '')

@@ -258,11 +258,12 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
   # configuration in the same directory does not reuse them).
   identity = hashlib.sha256((json.dumps(trained, sort_keys=True)
                              + (config_lib.read(run.run_dir) or '')).encode()).hexdigest()
-  fan_out.claim_items(run.run_dir, identity)  # before counting: stale items do not count
-  done_before = sum(fan_out.read_item(run.run_dir, phase.name, i) is not None
-                    for i in range(phase.n_items))
-  meter = run.logger.meter(phase.n_items, done_before)
-  finished = [None] * done_before
+  meter, finished = None, []
+
+  def on_start(done_before: int) -> None:
+    nonlocal meter
+    meter = run.logger.meter(phase.n_items, done_before)
+    finished.extend([None] * done_before)
 
   def on_done(index: int, item: Dict) -> None:
     finished.append(index)
@@ -272,7 +273,7 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
                index, tagged({f'mean_return_iter_{k}': value for k, value in enumerate(means)}))
 
   items = fan_out.run_phase(run.run_dir, phase.name, phase.n_items, workers.count,
-                            workers.threads, workers.ray_address, on_done, identity)
+                            workers.threads, workers.ray_address, on_start, on_done, identity)
   counters = trained['runners']
   for name, runner in run.algorithm.runners().items():
     runner.steps.clear()
