@@ -12,155 +12,16 @@ own markers and rows (--references). Writes <out>.png and <out>.md (returns at e
 adaptation iteration, real training samples and wall time per phase per algorithm).
 """
 from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
-import collections
-import math
-import os
-from typing import Dict, List
+from absl import app
+from absl import flags
 
-import matplotlib
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from launch import references as references_lib  # noqa: E402
-from smtl_tf.runs import results as results_lib  # noqa: E402
-from smtl_tf.runs.logger import format_seconds  # noqa: E402
+from launch import adaptation_figure
+from smtl_tf.runs import results as results_lib
 
 flags.DEFINE_string('out', 'figure', 'Output path without extension (.png and .md are written).')
 flags.DEFINE_bool('references', True, "Draw the original code's numbers where known "
                   '(launch/references.py).')
 FLAGS = flags.FLAGS
-
-COLOURS = {'smtl': 'tab:blue', 'maml': 'tab:red', 'oracle': 'tab:green',
-           'task_blind': 'tab:gray', 'random': 'black'}
-
-
-def pool(records: List[Dict]) -> List[Dict]:
-  """Summary rows over the test tasks of all records (seeds) of one algorithm."""
-  return results_lib.summarize([task for record in records for task in record['test_tasks']])
-
-
-def group(records: List[Dict]) -> Dict[str, Dict[str, List[Dict]]]:
-  grouped = collections.defaultdict(lambda: collections.defaultdict(list))
-  for record in records:
-    grouped[record['experiment'] or record['family']][record['algorithm']].append(record)
-  return grouped
-
-
-def _step_samples(by_algorithm: Dict[str, List[Dict]]) -> List[int]:
-  """Adaptation samples after 0, 1, ... iterations in our runs (the x of the references)."""
-  for runs in by_algorithm.values():
-    summary = pool(runs)
-    if len(summary) > 1:
-      return [row['adapt_samples'] for row in summary]
-  return []
-
-
-def _plot_references(axis, experiment: str, x: List[int]) -> None:
-  for reference in references_lib.for_experiment(experiment):
-    colour = COLOURS.get(reference.algorithm)
-    if len(reference.returns) == 1:
-      axis.axhline(reference.returns[0], color=colour, linestyle=':', linewidth=1.5,
-                   label=f'{reference.label}, reported')
-    elif len(x) >= len(reference.returns):
-      axis.plot(x[:len(reference.returns)], reference.returns, color=colour, linestyle=':',
-                marker='x', markersize=7, label=f'{reference.label}, reported')
-
-
-def plot(records: List[Dict], out: str, with_references: bool = True) -> None:
-  grouped = group(records)
-  n = len(grouped)
-  columns = min(n, 3)
-  rows = math.ceil(n / columns)
-  figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
-  for axis, (experiment, by_algorithm) in zip(axes.ravel(), sorted(grouped.items())):
-    x_max = max(row['adapt_samples'] for runs in by_algorithm.values() for row in pool(runs))
-    for algorithm, runs in sorted(by_algorithm.items()):
-      summary = pool(runs)
-      label = f'{algorithm} ({len(runs)} seed{"s" if len(runs) > 1 else ""})'
-      if len(summary) == 1:
-        row = summary[0]
-        axis.axhline(row['mean'], color=COLOURS.get(algorithm), linestyle='--',
-                     label=f'{label}, no update')
-        axis.axhspan(row['ci_low'], row['ci_high'], color=COLOURS.get(algorithm), alpha=0.12)
-        continue
-      x = [row['adapt_samples'] for row in summary]
-      axis.plot(x, [row['mean'] for row in summary], marker='o', color=COLOURS.get(algorithm),
-                label=label)
-      axis.fill_between(x, [row['ci_low'] for row in summary], [row['ci_high'] for row in summary],
-                        color=COLOURS.get(algorithm), alpha=0.2)
-    if with_references:
-      _plot_references(axis, experiment, _step_samples(by_algorithm))
-    axis.set_xlim(-0.03 * max(x_max, 1), 1.03 * max(x_max, 1))
-    axis.set_title(experiment)
-    axis.set_xlabel('real adaptation samples')
-    axis.set_ylabel('average return')
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
-  for axis in axes.ravel()[n:]:
-    axis.axis('off')
-  figure.tight_layout()
-  os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
-  figure.savefig(f'{out}.png', dpi=120)
-
-
-def table(records: List[Dict], with_references: bool = True) -> str:
-  lines, sources = [], {}
-  for experiment, by_algorithm in sorted(group(records).items()):
-    known = references_lib.for_experiment(experiment) if with_references else ()
-    n_iterations = max([len(pool(runs)) for runs in by_algorithm.values()]
-                       + [len(reference.returns) for reference in known])
-    header = ' | '.join(f'iter {k}' for k in range(n_iterations))
-    lines += [f'### {experiment}', '',
-              f'| algorithm | seeds | test tasks | {header} | real training samples '
-              f'| training wall time | evaluation wall time |',
-              '|---' * (n_iterations + 6) + '|']
-    for algorithm, runs in sorted(by_algorithm.items()):
-      cells = [f"{row['mean']:.1f} [{row['ci_low']:.1f}, {row['ci_high']:.1f}]" for row in pool(runs)]
-      train = sum(r['train_real_samples'] for r in runs) / len(runs)
-      n_tasks = len(runs[0]['test_tasks'])
-      name = f'{algorithm} (no update)' if len(cells) == 1 else algorithm
-      cells += [''] * (n_iterations - len(cells))
-      lines.append(f"| {name} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} "
-                   f"| {_mean_hours(runs, 'train_wall_seconds')} "
-                   f"| {_mean_hours(runs, evaluation_seconds)} |")
-    for reference in known:
-      mark = sources.setdefault(reference.source, len(sources) + 1)
-      cells = [f'{value:.1f}' for value in reference.returns]
-      cells += [''] * (n_iterations - len(cells))
-      lines.append(f"| {reference.label} [{mark}] | | 40 | {' | '.join(cells)} | | | |")
-    lines.append('')
-  lines.append('Mean return over test tasks (seeds pooled) with a 95% bootstrap confidence '
-               'interval; iteration k follows k rounds of real adaptation samples. Samples and '
-               'wall times are means over seeds (wall time: this machine, one job at a time; '
-               'evaluation: total minus training, or the whole run where it evaluated another '
-               'run\'s training).')
-  for source, mark in sources.items():
-    lines += ['', f'[{mark}] {source}.']
-  return '\n'.join(lines)
-
-
-def evaluation_seconds(run: Dict):
-  """The run's evaluation wall time: all of it when it evaluated another run's training
-  (--trained_run: its train_wall_seconds are that run's), else total minus training; None if
-  not recorded."""
-  if 'wall_seconds' not in run:
-    return None
-  if run.get('trained_from'):
-    return run['wall_seconds']
-  if 'train_wall_seconds' not in run:
-    return None
-  return run['wall_seconds'] - run['train_wall_seconds']
-
-
-def _mean_hours(runs: List[Dict], key) -> str:
-  """Mean over runs of run[key], or of key(run) where key is a function, as h:mm:ss."""
-  values = [key(r) if callable(key) else r.get(key) for r in runs]
-  values = [value for value in values if value is not None]
-  if not values:
-    return 'n/a'
-  return format_seconds(sum(values) / len(values))
 
 
 def main(argv):
@@ -170,9 +31,9 @@ def main(argv):
     records = results_lib.load_readable(results_lib.find(argv[1:]))
   except ValueError as error:
     raise app.UsageError(str(error)) from error
-  plot(records, FLAGS.out, FLAGS.references)
+  adaptation_figure.plot(records, FLAGS.out, FLAGS.references)
   with open(f'{FLAGS.out}.md', 'w') as f:
-    f.write(table(records, FLAGS.references) + '\n')
+    f.write(adaptation_figure.table(records, FLAGS.references) + '\n')
   print(f'Wrote {FLAGS.out}.png and {FLAGS.out}.md')
 
 

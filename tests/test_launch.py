@@ -136,9 +136,9 @@ def test_unreadable_results_are_named_and_skipped_when_others_can_be_plotted(tmp
 
 
 def test_evaluation_wall_time_of_a_run_that_evaluated_another_runs_training():
-  from launch import plot_adaptation
+  from launch import adaptation_figure
   trained_here = {'wall_seconds': 100.0, 'train_wall_seconds': 80.0}
   evaluated_only = {'wall_seconds': 14.0, 'train_wall_seconds': 8421.0, 'trained_from': '/runs/x'}
-  assert plot_adaptation.evaluation_seconds(trained_here) == 20.0
-  assert plot_adaptation.evaluation_seconds(evaluated_only) == 14.0
-  assert plot_adaptation.evaluation_seconds({'train_wall_seconds': 1.0}) is None
+  assert adaptation_figure.evaluation_seconds(trained_here) == 20.0
+  assert adaptation_figure.evaluation_seconds(evaluated_only) == 14.0
+  assert adaptation_figure.evaluation_seconds({'train_wall_seconds': 1.0}) is None
