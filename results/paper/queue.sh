@@ -4,9 +4,10 @@
 # Each run executes from a git worktree pinned at its own commit (~/smtl-runs/code-<commit>), with
 # its run directory under ~/smtl-runs/paper and its log in ~/smtl-runs/logs/<name>.log.
 # The development machine's home directory has not survived between sessions (sessions 8 and 9),
-# so unfinished run directories are also kept in the repository: `snapshot.sh` (here) packs each
-# into results/paper/inflight/<name>.tar.gz, and this script unpacks a snapshot when its run
-# directory is missing, so the next session's `queue.sh` resumes at the last snapshot.
+# so unfinished run directories are also kept in the repository: `snapshot.sh` (here) mirrors each
+# into results/paper/inflight/<experiment>/<algorithm>/seed_0/, and `restore.sh`, called first
+# here, unpacks every kept run whose directory is missing, so the next session's `queue.sh`
+# resumes at the last snapshot.
 #
 #   setsid nohup results/paper/queue.sh > /dev/null 2>&1 < /dev/null &
 set -u
@@ -17,6 +18,7 @@ exec 9> ~/smtl-runs/queue.lock
 flock -n 9 || { echo "queue.sh is already running (~/smtl-runs/queue.lock)"; exit 1; }
 . "$REPO/.venv/bin/activate"
 ROOT=~/smtl-runs/paper
+"$HERE/restore.sh" >> ~/smtl-runs/logs/queue.log 2>&1 || { echo "restore.sh failed"; exit 1; }
 # SMTL evaluations: one single-threaded worker per core (1.47x one process on 2 cores).
 SMTL_EVAL_FLAGS=${SMTL_EVAL_FLAGS:---eval_workers=2 --eval_threads=1}
 
@@ -26,10 +28,6 @@ run() {
   if [ -f ~/smtl-runs/logs/$name.done ] || [ -f $ROOT/$dir/seed_0/results.json ] \
      || [ -f "$HERE/$dir/results.json" ]; then  # finished, or its results committed here
     return 0
-  fi
-  if [ ! -d $ROOT/$dir/seed_0 ] && [ -f "$HERE/inflight/$name.tar.gz" ]; then
-    mkdir -p $ROOT && tar -xzf "$HERE/inflight/$name.tar.gz" -C $ROOT
-    echo "$(date -u +%FT%TZ) restored $name from inflight/$name.tar.gz" >> ~/smtl-runs/logs/queue.log
   fi
   [ -d ~/smtl-runs/code-$code ] || git -C "$REPO" worktree add --detach ~/smtl-runs/code-$code $code
   echo "$(date -u +%FT%TZ) start $name at $code" >> ~/smtl-runs/logs/queue.log

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # While queue.sh runs: every 30 minutes, snapshot the unfinished MAML runs (small) and commit
-# only those files (other work in the checkout is left alone). SMTL's (~30 MB) are taken by hand
-# once a session: `results/paper/snapshot.sh smtl` and a commit of results/paper/inflight.
+# only those files (other work in the checkout is left alone). SMTL's (its dataset: tens of MB
+# while it trains) are taken by hand once a session: `results/paper/snapshot.sh smtl` and a commit
+# of results/paper/inflight.
 #
 #   setsid nohup results/paper/snapshot_loop.sh > /dev/null 2>&1 < /dev/null &
 HERE=$(cd "$(dirname "$0")" && pwd)
