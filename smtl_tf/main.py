@@ -16,6 +16,7 @@ from absl import logging
 from smtl_tf import algorithms
 from smtl_tf import console
 from smtl_tf.runs import directory
+from smtl_tf.runs import fan_out
 from smtl_tf.runs import skeleton
 
 flags.DEFINE_multi_string('gin_file', [], 'Gin files, applied in order.')
@@ -131,9 +132,8 @@ def main(argv):
   except ConfigError as error:
     raise app.UsageError(str(error)) from error
   workers = skeleton.Workers(FLAGS.eval_workers, FLAGS.eval_threads, FLAGS.ray_address)
-  if workers.parallel:  # the driver shares a GPU with its local workers: none takes it all
-    for gpu in tf.config.list_physical_devices('GPU'):
-      tf.config.experimental.set_memory_growth(gpu, True)
+  if workers.parallel:
+    fan_out.share_gpus()
   try:
     train_eval(root_dir=FLAGS.root_dir, seed=FLAGS.seed, trained_run=FLAGS.trained_run,
                workers=workers)

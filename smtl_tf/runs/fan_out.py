@@ -56,6 +56,14 @@ def read_item(run_dir: str, phase: str, index: int) -> Optional[Dict]:
   return item if isinstance(item, dict) and {'records', 'steps'} <= set(item) else None
 
 
+def share_gpus() -> None:
+  """Lets the processes of a run (driver and local workers) share a GPU: each takes memory as it
+  needs it instead of all of it. Call before TensorFlow places anything on a device."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top (a worker process imports it late)
+  for gpu in tf.config.list_physical_devices('GPU'):
+    tf.config.experimental.set_memory_growth(gpu, True)
+
+
 class Worker:
   """One worker's copy of the run: the algorithm rebuilt from the run directory's operative
   configuration, adapting items of one phase from the trained state.
@@ -74,8 +82,7 @@ class Worker:
     from smtl_tf.runs import skeleton  # pylint: disable=g-import-not-at-top
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    for gpu in tf.config.list_physical_devices('GPU'):  # workers sharing a GPU: none takes it all
-      tf.config.experimental.set_memory_growth(gpu, True)
+    share_gpus()
     match = re.search(r'seed_(\d+)$', os.path.normpath(run_dir))
     if match is None:
       raise ValueError(f'{run_dir} does not end in seed_<n>.')
