@@ -13,6 +13,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from smtl_tf import main
 from smtl_tf import single_task
+from smtl_tf.runs import config as config_lib
 from smtl_tf.runs import directory as run_dir_lib
 
 TINY = [os.path.join(main.REPO_ROOT, 'gin', 'tiny.gin')]
@@ -99,6 +100,17 @@ def test_same_seed_gives_identical_runs_and_resume_matches_uninterrupted(tmp_pat
 
 def _checkpoints(root):
   return root / 'halfcheetah_vel1_single' / 'slbo' / 'seed_0' / 'checkpoints'
+
+
+def test_a_binding_added_later_reads_as_the_behaviour_before_it():
+  older = "MAMLLearner.max_kl = 0.01\n"
+  newer = "MAMLLearner.max_kl = 0.01\nMAMLLearner.hessian_vector_product = 'exact'\n"
+  assert config_lib.differences(older, newer) == {}
+  other = "MAMLLearner.max_kl = 0.01\nMAMLLearner.hessian_vector_product = 'maml_rl_finite_difference'\n"
+  assert config_lib.differences(older, other) == {
+      'MAMLLearner.hessian_vector_product': ("'exact'", "'maml_rl_finite_difference'")}
+  assert config_lib.differences(older, "MAMLLearner.max_kl = 0.02\n") == {
+      'MAMLLearner.max_kl': ('0.01', '0.02')}
 
 
 def test_checkpoints_without_latest_pointer_are_kept_with_a_clear_error(tmp_path):

@@ -6,6 +6,7 @@ import gin
 import pytest
 
 from smtl_tf import main
+from smtl_tf.runs import results as results_lib
 
 GIN = os.path.join(main.REPO_ROOT, 'gin')
 COMPARED = ('test_tasks', 'summary', 'train_real_samples', 'adapt_real_samples',
@@ -59,3 +60,15 @@ def test_a_run_whose_training_has_not_finished_is_refused(tmp_path):
   shutil.rmtree(trained / 'checkpoints_trained')  # as if meta-training had not ended
   with pytest.raises(ValueError, match='no finished training'):
     _run(tmp_path, 'maml/halfcheetah_pos2neg.gin', trained_run=trained)
+
+
+def test_a_training_evaluated_on_given_test_tasks(tmp_path):
+  _run(tmp_path / 'trained', 'maml/halfcheetah_vel.gin')
+  trained = tmp_path / 'trained' / 'halfcheetah_vel' / 'maml' / 'seed_0'
+  other = _run(tmp_path / 'other_tasks', 'maml/halfcheetah_vel.gin',
+               ['test_tasks.tasks = [0.3, 1.7, 0.9]'], trained_run=trained)
+  assert [task['task'] for task in other['test_tasks']] == [[0.3], [1.7], [0.9]]
+  assert other['train_real_samples'] == results_lib.load(str(trained / 'results.json'))['train_real_samples']
+  with pytest.raises(ValueError, match=r'test_tasks\.tasks\[0\] = -0\.5'):
+    _run(tmp_path / 'refused', 'maml/halfcheetah_vel.gin', ['test_tasks.tasks = [-0.5]'],
+         trained_run=trained)

@@ -9,13 +9,21 @@ from smtl_tf.runs.directory import OPERATIVE_CONFIG, CheckpointError, write_atom
 # Bindings read only after training: they may differ between a trained run and a run that
 # evaluates its training.
 EVALUATION_BINDINGS = frozenset({
-    'train_eval.experiment', 'test_tasks.n_test_tasks', 'test_tasks.test_seed',
+    'train_eval.experiment', 'test_tasks.n_test_tasks', 'test_tasks.test_seed', 'test_tasks.tasks',
     'run_smtl.test_family', 'run_smtl.test_dynamics', 'run_smtl.n_adapt',
     'run_smtl.n_adapt_inner', 'run_smtl.eval_episodes', 'run_smtl.test_batch',
     'run_maml.test_family', 'run_maml.test_dynamics', 'run_maml.n_adapt',
     'run_maml.adapt_budget', 'run_maml.test_learning_rates', 'run_maml.eval_episodes',
     'run_oracle.test_family', 'run_oracle.test_dynamics', 'run_oracle.eval_episodes',
 })
+
+# Bindings added after runs were made, with the value that does what the code did before they
+# existed: a configuration that lacks one reads as binding it to this value (so such a run still
+# resumes, and its training can still be evaluated, with the newer code).
+ADDED_BINDINGS = {
+    'MAMLLearner.hessian_vector_product': "'exact'",
+    'test_tasks.tasks': 'None',
+}
 
 
 def parse_bindings(text: str) -> Dict[str, str]:
@@ -50,6 +58,10 @@ def write(run_dir: str, text: str) -> None:
 def differences(theirs: str, ours: str, ignored: Iterable[str] = ()) -> Dict[str, tuple]:
   """{binding: (their value, our value)} for every binding not in `ignored` that differs."""
   a, b = parse_bindings(theirs), parse_bindings(ours)
+  for key, value in ADDED_BINDINGS.items():
+    if key in a or key in b:
+      a.setdefault(key, value)
+      b.setdefault(key, value)
   ignored = set(ignored)
   return {key: (a.get(key, 'unbound'), b.get(key, 'unbound'))
           for key in sorted(set(a) | set(b)) if key not in ignored and a.get(key) != b.get(key)}

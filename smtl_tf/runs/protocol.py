@@ -19,9 +19,30 @@ def check_compatible(train_family: str, test_family: str) -> None:
 
 
 @gin.configurable
-def test_tasks(family: str, n_test_tasks: int = 40, test_seed: int = 1234) -> np.ndarray:
-  """The fixed test tasks [n_test_tasks, task_dim], identical for every algorithm and seed."""
-  return envs.get_family(family).sample(np.random.default_rng(test_seed), n_test_tasks)
+def test_tasks(family: str, n_test_tasks: int = 40, test_seed: int = 1234,
+               tasks: Optional[Sequence] = None) -> np.ndarray:
+  """The fixed test tasks [n, task_dim], identical for every algorithm and seed.
+
+  Args:
+    family: the test family's name.
+    n_test_tasks, test_seed: n_test_tasks tasks drawn uniformly from the family's space with
+      numpy's default generator seeded by test_seed.
+    tasks: instead, these tasks, in this order ([n] numbers for a one-parameter family, or
+      [n, task_dim]), each inside the family's space: e.g. another code's test tasks.
+  """
+  space = envs.get_family(family)
+  if tasks is None:
+    return space.sample(np.random.default_rng(test_seed), n_test_tasks)
+  if len(tasks) == 0:
+    raise ValueError('test_tasks.tasks is empty: give at least one task, or None to draw '
+                     'test_tasks.n_test_tasks of them.')
+  chosen = []
+  for index, task in enumerate(tasks):
+    try:
+      chosen.append(space.validate(task))
+    except ValueError as error:
+      raise ValueError(f'test_tasks.tasks[{index}] = {task!r}: {error}') from error
+  return np.stack(chosen)
 
 
 def test_record(task, returns: Sequence[float] = (), adapt_samples: Sequence[int] = (),
