@@ -1,8 +1,12 @@
 """The shared test tasks: drawn from the family by default, or given explicitly."""
+import ast
+
+import gin
 import numpy as np
 import pytest
 
 from smtl_tf import envs
+from smtl_tf.runs import config as config_lib
 from smtl_tf.runs import protocol
 
 
@@ -27,3 +31,25 @@ def test_explicit_tasks_are_used_in_their_order():
 def test_explicit_tasks_outside_the_family_are_refused_by_index(tasks, match):
   with pytest.raises(ValueError, match=match):
     protocol.test_tasks('halfcheetah_vel', tasks=tasks)
+
+
+def test_a_long_task_list_reads_back_from_the_operative_configuration():
+  tasks = [round(0.05 * i, 2) for i in range(40)]
+  gin.clear_config()
+  try:
+    gin.bind_parameter('test_tasks.tasks', tasks)
+    protocol.test_tasks('halfcheetah_vel')
+    operative = gin.operative_config_str()
+  finally:
+    gin.clear_config()
+  read_back = config_lib.parse_bindings(operative)['test_tasks.tasks']
+  assert ast.literal_eval(read_back) == tasks
+  assert '\\' not in read_back
+  one_line_each = ''.join(f'{key} = {value}\n'
+                          for key, value in config_lib.parse_bindings(operative).items())
+  assert config_lib.differences(operative, one_line_each) == {}
+
+
+def test_a_single_number_is_refused_with_the_expected_form():
+  with pytest.raises(ValueError, match=r'give a list of tasks'):
+    protocol.test_tasks('halfcheetah_vel', tasks=1.5)

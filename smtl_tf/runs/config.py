@@ -33,12 +33,13 @@ def parse_bindings(text: str) -> Dict[str, str]:
     if not line.strip() or line.lstrip().startswith('#'):
       continue
     if line[0].isspace() and name is not None:  # a long value continued on the next line
-      bindings[name] += ' ' + line.strip()
+      bindings[name] = f'{bindings[name]} {line.strip()}'.strip()
       continue
     key, separator, value = line.partition(' = ')
     if separator:
       name = key.strip()
-      bindings[name] = value.strip()
+      value = value.strip()
+      bindings[name] = '' if value == '\\' else value  # gin wraps a long value after ` = \`
   return bindings
 
 

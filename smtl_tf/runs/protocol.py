@@ -28,11 +28,14 @@ def test_tasks(family: str, n_test_tasks: int = 40, test_seed: int = 1234,
     n_test_tasks, test_seed: n_test_tasks tasks drawn uniformly from the family's space with
       numpy's default generator seeded by test_seed.
     tasks: instead, these tasks, in this order ([n] numbers for a one-parameter family, or
-      [n, task_dim]), each inside the family's space: e.g. another code's test tasks.
+      [n, task_dim]), each inside the family's space: e.g. another code's test tasks
+      (n_test_tasks and test_seed are then unused).
   """
   space = envs.get_family(family)
   if tasks is None:
     return space.sample(np.random.default_rng(test_seed), n_test_tasks)
+  if isinstance(tasks, (str, bytes)) or not hasattr(tasks, '__len__'):
+    raise ValueError(f'test_tasks.tasks = {tasks!r}: give a list of tasks, e.g. [0.5, 1.5].')
   if len(tasks) == 0:
     raise ValueError('test_tasks.tasks is empty: give at least one task, or None to draw '
                      'test_tasks.n_test_tasks of them.')

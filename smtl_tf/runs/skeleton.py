@@ -200,6 +200,10 @@ class Run:
     """Resumes the checkpoint, or starts evaluating trained_run's training, or starts anew;
     writes the operative configuration once it is checked."""
     ours = gin.operative_config_str()
+    if trained_run and os.path.realpath(trained_run) == os.path.realpath(self.run_dir):
+      raise ValueError(f'--trained_run={trained_run} is this run\'s own directory: evaluating it '
+                       f'here would overwrite its results and trained state. Give another '
+                       f'--root_dir (or experiment) for the evaluation.')
     if self.checkpoint.exists():
       config_lib.check_resume(self.run_dir, ours)
       progress = self._restore(self.checkpoint)
