@@ -18,7 +18,8 @@ exec 9> ~/smtl-runs/queue.lock
 flock -n 9 || { echo "queue.sh is already running (~/smtl-runs/queue.lock)"; exit 1; }
 . "$REPO/.venv/bin/activate"
 ROOT=~/smtl-runs/paper
-"$HERE/restore.sh" >> ~/smtl-runs/logs/queue.log 2>&1 || { echo "restore.sh failed"; exit 1; }
+"$HERE/restore.sh" >> ~/smtl-runs/logs/queue.log 2>&1 \
+  || { echo "$(date -u +%FT%TZ) restore.sh failed (above); nothing started" >> ~/smtl-runs/logs/queue.log; exit 1; }
 # SMTL evaluations: one single-threaded worker per core (1.47x one process on 2 cores).
 SMTL_EVAL_FLAGS=${SMTL_EVAL_FLAGS:---eval_workers=2 --eval_threads=1}
 

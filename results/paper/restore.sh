@@ -1,28 +1,76 @@
 #!/usr/bin/env bash
-# Unpacks every run directory kept in results/paper/inflight/ (snapshot.sh) whose directory under
-# ~/smtl-runs/paper is missing, and the earlier format (inflight/<algorithm>_<experiment>.tar.gz).
-# An existing run directory is never touched. queue.sh calls this before it runs anything.
+# Unpacks into ~/smtl-runs/paper every run kept in results/paper/ whose run directory is missing
+# there: the snapshots of snapshot.sh (inflight/<experiment>/<algorithm>/seed_0/), then committed
+# trained states (<experiment>/<algorithm>/trained_state.tar.gz, with their results.json: another
+# run may evaluate them), then the earlier snapshot format (inflight/<algorithm>_<experiment>.tar.gz).
+# A run directory that holds a checkpoint or results is never touched; one that holds neither
+# (e.g. left by a command that failed at once) is moved aside to <directory>.empty-<time>.
+# queue.sh calls this before it runs anything. Exits 1, naming the file, if one cannot be unpacked.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=${SMTL_PAPER_ROOT:-~/smtl-runs/paper}
+ROOT=$(realpath -m "${SMTL_PAPER_ROOT:-$HOME/smtl-runs/paper}")
 mkdir -p "$ROOT"
+now=$(date -u +%Y%m%dT%H%M%SZ)
+
+# missing <relative>: true if the run directory is absent or holds nothing a run resumes from
+# (moved aside then).
+missing() {
+  local run=$ROOT/$1
+  [ -e "$run" ] || return 0
+  if [ -f "$run/checkpoints/LATEST" ] || [ -f "$run/checkpoints_trained/LATEST" ] \
+     || [ -f "$run/results.json" ]; then
+    return 1
+  fi
+  mv "$run" "$run.empty-$now"
+  echo "$(date -u +%FT%TZ) moved $1 aside to $1.empty-$now: it held no checkpoint nor results"
+}
+
+status=0
 for kept in "$HERE"/inflight/*/*/seed_0; do
   [ -d "$kept" ] || continue
   relative=${kept#$HERE/inflight/}
-  [ -e "$ROOT/$relative" ] && continue
+  missing "$relative" || continue
   rm -rf "$ROOT/$relative.restoring"
-  (cd "$kept" && find . -type f -name '*.gz') | while read -r file; do
+  failed=""
+  while IFS= read -r -d '' file; do
     mkdir -p "$ROOT/$relative.restoring/$(dirname "$file")"
-    gzip -dc "$kept/$file" > "$ROOT/$relative.restoring/${file%.gz}"
-  done
+    gzip -dc "$kept/$file" > "$ROOT/$relative.restoring/${file%.gz}" || { failed=$file; break; }
+  done < <(cd "$kept" && find . -type f -name '*.gz' -print0)
+  if [ -n "$failed" ]; then
+    rm -rf "$ROOT/$relative.restoring"
+    echo "restore.sh: cannot unpack inflight/$relative/$failed; $relative not restored." >&2
+    status=1
+    continue
+  fi
   mv "$ROOT/$relative.restoring" "$ROOT/$relative"
   echo "$(date -u +%FT%TZ) restored $relative from inflight/$relative"
 done
+for tarball in "$HERE"/*/*/trained_state.tar.gz; do
+  [ -f "$tarball" ] || continue
+  committed=$(dirname "$tarball")
+  relative=${committed#$HERE/}/seed_0
+  missing "$relative" || continue
+  rm -rf "$ROOT/$relative.restoring" && mkdir -p "$ROOT/$relative.restoring"
+  if ! tar -xzf "$tarball" -C "$ROOT/$relative.restoring" --strip-components=3; then
+    rm -rf "$ROOT/$relative.restoring"
+    echo "restore.sh: cannot unpack ${tarball#$HERE/}; $relative not restored." >&2
+    status=1
+    continue
+  fi
+  [ -f "$committed/results.json" ] && cp "$committed/results.json" "$ROOT/$relative.restoring/"
+  mv "$ROOT/$relative.restoring" "$ROOT/$relative"
+  echo "$(date -u +%FT%TZ) restored $relative from ${tarball#$HERE/}"
+done
 for tarball in "$HERE"/inflight/*.tar.gz; do
   [ -f "$tarball" ] || continue
-  relative=$(tar -tzf "$tarball" | head -1); relative=${relative%/}
-  relative=$(echo "$relative" | cut -d/ -f1-3)
-  [ -e "$ROOT/$relative" ] && continue
+  relative=$(tar -tzf "$tarball" 2>/dev/null | head -1 | cut -d/ -f1-3 || true)
+  if [ -z "$relative" ]; then
+    echo "restore.sh: cannot read ${tarball#$HERE/}." >&2
+    status=1
+    continue
+  fi
+  missing "$relative" || continue
   tar -xzf "$tarball" -C "$ROOT"
-  echo "$(date -u +%FT%TZ) restored $relative from inflight/$(basename "$tarball")"
+  echo "$(date -u +%FT%TZ) restored $relative from ${tarball#$HERE/}"
 done
+exit $status

@@ -1,0 +1,149 @@
+"""results/paper's snapshot.sh and restore.sh keep long runs across lost home directories: a
+snapshot and a restore give the run directory back, and a finished run keeps what is not yet
+committed. Run on a sandbox copy (SMTL_PAPER_ROOT), never on ~/smtl-runs."""
+import filecmp
+import os
+import shutil
+import subprocess
+import tarfile
+
+import pytest
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       'results', 'paper')
+
+
+def _write(path, text):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, 'w') as f:
+    f.write(text)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+  here = tmp_path / 'paper'
+  here.mkdir()
+  for script in ('snapshot.sh', 'restore.sh'):
+    shutil.copy(os.path.join(SCRIPTS, script), here)
+  root = tmp_path / 'root'
+  running = root / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0'
+  _write(str(running / 'checkpoints' / 'LATEST'), 'ckpt-3')
+  _write(str(running / 'checkpoints' / 'ckpt-3' / 'arrays.npz'), 'dataset' * 1000)
+  _write(str(running / 'a name with  spaces .json'), '{}')
+  _write(str(running / '.lock'), '')
+  evaluated = root / 'halfcheetah_vel' / 'smtl' / 'seed_0'  # finished; pos2neg evaluates it
+  _write(str(evaluated / 'results.json'), '{"algorithm": "smtl"}')
+  _write(str(evaluated / 'operative_config.gin'), 'x = 1\n')
+  _write(str(evaluated / 'checkpoints_trained' / 'LATEST'), 'ckpt-0')
+  _write(str(evaluated / 'checkpoints_trained' / 'ckpt-0' / 'arrays.npz'), 'trained')
+  _write(str(evaluated / 'checkpoints' / 'ckpt-9' / 'arrays.npz'), 'training checkpoint')
+  finished = root / 'halfcheetah_fwdbwd' / 'maml' / 'seed_0'
+  _write(str(finished / 'results.json'), '{"algorithm": "maml"}')
+  _write(str(finished / 'operative_config.gin'), 'y = 2\n')
+  _write(str(finished / 'events.out.tfevents.1.host'), 'events')
+  _write(str(finished / 'checkpoints' / 'ckpt-500' / 'arrays.npz'), 'big')
+  env = {**os.environ, 'SMTL_PAPER_ROOT': str(root)}
+  return here, root, env
+
+
+def _script(here, name, env, *args):
+  return subprocess.run(['bash', str(here / name), *args], env=env, capture_output=True,
+                        text=True, timeout=60)
+
+
+def _files(directory):
+  return sorted(os.path.relpath(os.path.join(d, f), directory)
+                for d, _, files in os.walk(directory) for f in files)
+
+
+def test_snapshot_then_restore_gives_the_runs_back(sandbox):
+  here, root, env = sandbox
+  done = _script(here, 'snapshot.sh', env)
+  assert done.returncode == 0, done.stderr
+  kept = here / 'inflight'
+  assert _files(kept / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0') == [
+      'a name with  spaces .json.gz', 'checkpoints/LATEST.gz', 'checkpoints/ckpt-3/arrays.npz.gz']
+  assert _files(kept / 'halfcheetah_vel' / 'smtl' / 'seed_0') == [
+      'checkpoints_trained/LATEST.gz', 'checkpoints_trained/ckpt-0/arrays.npz.gz',
+      'operative_config.gin.gz', 'results.json.gz']
+  assert _files(kept / 'halfcheetah_fwdbwd' / 'maml' / 'seed_0') == [
+      'events.out.tfevents.1.host.gz', 'operative_config.gin.gz', 'results.json.gz']
+  first = {f: (kept / f).read_bytes() for f in _files(kept)}
+  assert _script(here, 'snapshot.sh', env).returncode == 0
+  assert {f: (kept / f).read_bytes() for f in _files(kept)} == first  # unchanged: same bytes
+
+  original = root.parent / 'original'
+  root.rename(original)
+  (root / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0').mkdir(parents=True)  # a failed command's
+  done = _script(here, 'restore.sh', env)
+  assert done.returncode == 0, done.stderr
+  running = 'halfcheetah_fwdbwd/smtl/seed_0'
+  assert _files(root / running) == [f for f in _files(original / running) if f != '.lock']
+  for name in _files(root / running):
+    assert filecmp.cmp(root / running / name, original / running / name, shallow=False)
+  assert [p.name for p in (root / 'halfcheetah_fwdbwd' / 'smtl').iterdir()
+          if p.name.startswith('seed_0.empty-')]
+  assert (root / 'halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz').read_text() \
+      == 'trained'
+  # A run that exists is left alone.
+  (root / running / 'checkpoints' / 'LATEST').write_text('ckpt-4')
+  assert _script(here, 'restore.sh', env).returncode == 0
+  assert (root / running / 'checkpoints' / 'LATEST').read_text() == 'ckpt-4'
+
+
+def test_committed_results_and_trained_state_end_the_snapshots(sandbox):
+  here, root, env = sandbox
+  assert _script(here, 'snapshot.sh', env).returncode == 0
+  for experiment in ('halfcheetah_fwdbwd', 'halfcheetah_vel'):
+    committed = here / experiment / ('maml' if experiment == 'halfcheetah_fwdbwd' else 'smtl')
+    committed.mkdir(parents=True)
+    shutil.copy(root / committed.relative_to(here) / 'seed_0' / 'results.json', committed)
+  with tarfile.open(here / 'halfcheetah_vel' / 'smtl' / 'trained_state.tar.gz', 'w:gz') as tar:
+    tar.add(root / 'halfcheetah_vel/smtl/seed_0/checkpoints_trained',
+            arcname='halfcheetah_vel/smtl/seed_0/checkpoints_trained')
+  assert _script(here, 'snapshot.sh', env).returncode == 0
+  assert _files(here / 'inflight') == [f'halfcheetah_fwdbwd/smtl/seed_0/{f}' for f in (
+      'a name with  spaces .json.gz', 'checkpoints/LATEST.gz', 'checkpoints/ckpt-3/arrays.npz.gz')]
+  shutil.rmtree(root)
+  assert _script(here, 'restore.sh', env).returncode == 0
+  evaluated = root / 'halfcheetah_vel' / 'smtl' / 'seed_0'  # from the committed trained state
+  assert _files(evaluated) == ['checkpoints_trained/LATEST', 'checkpoints_trained/ckpt-0/arrays.npz',
+                               'results.json']
+
+
+def test_runs_are_frozen_while_copied_and_resumed_after(sandbox):
+  here, root, env = sandbox
+  fake_run = f'python -m smtl_tf.main --root_dir={root}'
+  elsewhere = subprocess.Popen(['bash', '-c', f'exec -a "{fake_run}" sleep 60'],
+                               start_new_session=True)
+  beside = subprocess.Popen(['bash', '-c', f'exec -a "{fake_run}" sleep 60'])
+  try:
+    done = _script(here, 'snapshot.sh', env)  # does not freeze itself with `beside`
+    assert done.returncode == 0, done.stderr
+    assert f'run process {beside.pid} is in this shell' in done.stderr
+    with open(f'/proc/{elsewhere.pid}/stat') as f:
+      assert f.read().split()[2] != 'T'  # resumed
+  finally:
+    elsewhere.kill()
+    beside.kill()
+
+
+def test_an_unreadable_file_keeps_the_previous_snapshot(sandbox):
+  here, root, env = sandbox
+  assert _script(here, 'snapshot.sh', env).returncode == 0
+  kept = here / 'inflight' / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0'
+  before = _files(kept)
+  dangling = root / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0' / 'checkpoints' / 'dangling'
+  os.symlink('/nonexistent/target', dangling)  # not a regular file: skipped, not a failure
+  (root / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0' / 'checkpoints' / 'unreadable').write_text('x')
+  shim = here.parent / 'bin'  # a gzip that cannot read that one file
+  shim.mkdir()
+  (shim / 'gzip').write_text('#!/usr/bin/env bash\n'
+                             'case "$*" in *unreadable*) exit 1;; esac\n'
+                             f'exec {shutil.which("gzip")} "$@"\n')
+  (shim / 'gzip').chmod(0o755)
+  env = {**env, 'PATH': f'{shim}:{env["PATH"]}'}
+  done = _script(here, 'snapshot.sh', env)
+  assert done.returncode == 1 and 'could not copy' in done.stderr
+  assert _files(kept) == before
+  assert (here / 'inflight' / 'halfcheetah_vel' / 'smtl' / 'seed_0').is_dir()  # others went on
