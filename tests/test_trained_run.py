@@ -68,8 +68,8 @@ def test_a_training_evaluated_on_given_test_tasks(tmp_path):
   other = _run(tmp_path / 'other_tasks', 'maml/halfcheetah_vel.gin',
                ['test_tasks.tasks = [0.3, 1.7, 0.9]'], trained_run=trained)
   assert [task['task'] for task in other['test_tasks']] == [[0.3], [1.7], [0.9]]
-  assert other['train_real_samples'] == results_lib.load(str(trained / 'results.json'))['train_real_samples']
   before = results_lib.load(str(trained / 'results.json'))
+  assert other['train_real_samples'] == before['train_real_samples']
   with pytest.raises(ValueError, match="this run's own directory"):
     _run(tmp_path / 'trained', 'maml/halfcheetah_vel.gin', ['test_tasks.tasks = [0.5]'],
          trained_run=trained)
