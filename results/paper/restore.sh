@@ -2,7 +2,7 @@
 # Unpacks into ~/smtl-runs/paper every run kept in results/paper/ whose run directory is missing
 # there: the snapshots of snapshot.sh (inflight/<experiment>/<algorithm>/seed_0/), then committed
 # trained states (<experiment>/<algorithm>/trained_state.tar.gz, with their results.json: another
-# run may evaluate them), then the earlier snapshot format (inflight/<algorithm>_<experiment>.tar.gz).
+# run may evaluate them).
 # A run directory that holds a checkpoint or results is never touched; one that holds neither
 # (e.g. left by a command that failed at once) is moved aside to <directory>.empty-<time>.
 # queue.sh calls this before it runs anything. Exits 1, naming the file, if one cannot be unpacked.
@@ -59,18 +59,6 @@ for tarball in "$HERE"/*/*/trained_state.tar.gz; do
   fi
   [ -f "$committed/results.json" ] && cp "$committed/results.json" "$ROOT/$relative.restoring/"
   mv "$ROOT/$relative.restoring" "$ROOT/$relative"
-  echo "$(date -u +%FT%TZ) restored $relative from ${tarball#$HERE/}"
-done
-for tarball in "$HERE"/inflight/*.tar.gz; do
-  [ -f "$tarball" ] || continue
-  relative=$(tar -tzf "$tarball" 2>/dev/null | head -1 | cut -d/ -f1-3 || true)
-  if [ -z "$relative" ]; then
-    echo "restore.sh: cannot read ${tarball#$HERE/}." >&2
-    status=1
-    continue
-  fi
-  missing "$relative" || continue
-  tar -xzf "$tarball" -C "$ROOT"
   echo "$(date -u +%FT%TZ) restored $relative from ${tarball#$HERE/}"
 done
 exit $status

@@ -74,7 +74,6 @@ for run_dir in "$ROOT"/*/*/seed_0; do
   committed=$HERE/$experiment/$algorithm
   [ "$algorithm" = oracle ] && continue
   if [ $# -gt 0 ] && [[ " $* " != *" $algorithm "* ]]; then continue; fi
-  rm -f "$HERE/inflight/${algorithm}_${experiment}.tar.gz"  # the earlier one-tarball format
   if [ ! -f "$run_dir/results.json" ]; then
     what="$(mirror "$run_dir" "$kept" && du -sh "$kept" | cut -f1)" || { status=1; continue; }
     echo "$relative: $what"
