@@ -142,3 +142,28 @@ def test_evaluation_wall_time_of_a_run_that_evaluated_another_runs_training():
   assert adaptation_figure.evaluation_seconds(trained_here) == 20.0
   assert adaptation_figure.evaluation_seconds(evaluated_only) == 14.0
   assert adaptation_figure.evaluation_seconds({'train_wall_seconds': 1.0}) is None
+
+
+def test_scalars_csv_joins_a_resumed_runs_event_files_keeping_the_latest_value(tmp_path):
+  from launch import scalars_csv
+  from smtl_tf.runs import logger as logger_lib
+  first = logger_lib.RunLogger(str(tmp_path))
+  for step in (100, 200):
+    first.scalars(step, {'train/pre_update_return': -step, 'train/real_samples': step})
+  first.writer.close()
+  resumed = logger_lib.RunLogger(str(tmp_path))  # a second process redoes step 200
+  resumed.scalars(200, {'train/pre_update_return': 7.5, 'train/real_samples': 200})
+  resumed.scalars(300, {'train/pre_update_return': -300, 'train/real_samples': 300})
+  resumed.writer.close()
+  scalars = scalars_csv.read_scalars(str(tmp_path))
+  columns = scalars_csv.parse_columns(['pre=train/pre_update_return'], scalars, 'train/')
+  assert scalars_csv.table(scalars, columns, index='iteration') == [
+      ['iteration', 'step', 'pre'], [1, 100, '-100'], [2, 200, '7.5'], [3, 300, '-300']]
+  assert [name for name, _ in scalars_csv.parse_columns(None, scalars, 'train/')] == [
+      'pre_update_return', 'real_samples']
+  with pytest.raises(KeyError, match='train/policy_kl'):
+    scalars_csv.table(scalars, [('kl', 'train/policy_kl')])
+  with pytest.raises(ValueError, match='name=tag'):
+    scalars_csv.parse_columns(['train/policy_kl'], scalars, 'train/')
+  with pytest.raises(FileNotFoundError, match='No TensorBoard event file'):
+    scalars_csv.read_scalars(str(tmp_path / 'missing'))
