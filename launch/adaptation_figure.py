@@ -29,9 +29,22 @@ def pool(records: List[Dict]) -> List[Dict]:
 
 
 def group(records: List[Dict]) -> Dict[str, Dict[str, List[Dict]]]:
+  """{experiment: {algorithm: records}}.
+
+  Raises:
+    ValueError: when two records are the same experiment, algorithm and seed (e.g. a run and a
+      re-evaluation of its training found below one directory): pooled, that seed would count twice.
+  """
   grouped = collections.defaultdict(lambda: collections.defaultdict(list))
   for record in records:
-    grouped[record['experiment'] or record['family']][record['algorithm']].append(record)
+    experiment = record['experiment'] or record['family']
+    runs = grouped[experiment][record['algorithm']]
+    if any(run['seed'] == record['seed'] for run in runs):
+      raise ValueError(
+          f"Two results for {record['algorithm']} seed {record['seed']} on {experiment}: pooled, "
+          'that seed would count twice. Give the run directories to draw one by one rather than '
+          'a directory above a run and, e.g., a re-evaluation of its training.')
+    runs.append(record)
   return grouped
 
 
@@ -60,7 +73,7 @@ def plot(records: List[Dict], out: str, with_references: bool = True) -> None:
   n = len(grouped)
   columns = min(n, 3)
   rows = math.ceil(n / columns)
-  figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
+  figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 4.6 * rows), squeeze=False)
   for axis, (experiment, by_algorithm) in zip(axes.ravel(), sorted(grouped.items())):
     x_max = max(row['adapt_samples'] for runs in by_algorithm.values() for row in pool(runs))
     for algorithm, runs in sorted(by_algorithm.items()):
@@ -84,7 +97,8 @@ def plot(records: List[Dict], out: str, with_references: bool = True) -> None:
     axis.set_xlabel('real adaptation samples')
     axis.set_ylabel('average return')
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
+    # below the axes: reference markers sit at any height and a legend inside would hide some
+    axis.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.2), ncol=2)
   for axis in axes.ravel()[n:]:
     axis.axis('off')
   figure.tight_layout()

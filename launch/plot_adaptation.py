@@ -29,6 +29,7 @@ def main(argv):
     raise app.UsageError('Give at least one run directory (or a directory above run directories).')
   try:
     records = results_lib.load_readable(results_lib.find(argv[1:]))
+    adaptation_figure.group(records)  # refuses a seed found twice before anything is written
   except ValueError as error:
     raise app.UsageError(str(error)) from error
   adaptation_figure.plot(records, FLAGS.out, FLAGS.references)

@@ -167,3 +167,21 @@ def test_scalars_csv_joins_a_resumed_runs_event_files_keeping_the_latest_value(t
     scalars_csv.parse_columns(['train/policy_kl'], scalars, 'train/')
   with pytest.raises(FileNotFoundError, match='No TensorBoard event file'):
     scalars_csv.read_scalars(str(tmp_path / 'missing'))
+
+
+def test_a_seed_found_twice_is_refused_rather_than_pooled(tmp_path):
+  from launch import adaptation_figure
+  def record(seed):
+    return results_lib.make_results('e', 'maml', seed, 'halfcheetah_vel', 'halfcheetah_vel', 10, 0,
+                                    [{'task': [1.0], 'returns': [1.0], 'adapt_samples': [0]}])
+  assert len(adaptation_figure.group([record(0), record(1)])['e']['maml']) == 2
+  with pytest.raises(ValueError, match='maml seed 0 on e'):
+    adaptation_figure.group([record(0), record(1), record(0)])
+  for name in ('run', 'run_reevaluated'):
+    (tmp_path / name).mkdir()
+    (tmp_path / name / 'results.json').write_text(json.dumps(record(0)))
+  finished = subprocess.run([sys.executable, '-m', 'launch.plot_adaptation',
+                             f'--out={tmp_path}/figure', str(tmp_path)],
+                            capture_output=True, text=True)
+  assert finished.returncode != 0 and 'count twice' in finished.stderr
+  assert not (tmp_path / 'figure.png').exists()
