@@ -24,6 +24,7 @@ flags.DEFINE_list('regimes', ['5', '20', '30'], 'Numbers of training tasks kept.
 flags.DEFINE_list('ratings', ['true', 'estimated'], "Active ratings ('none' always runs).")
 FLAGS = flags.FLAGS
 
+
 def main(argv):
   del argv
   try:
@@ -46,4 +47,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  plot_active.define_flags()  # --out and --iteration
   app.run(main)

@@ -26,14 +26,19 @@ import time
 
 from absl import app, flags
 
-flags.DEFINE_string('out', 'results/bench/eval_throughput', 'Output path without extension.')
-flags.DEFINE_multi_string('gin_file', ['gin/halfcheetah_vel.gin'], 'The experiment measured '
-                          '(later files override earlier ones, e.g. gin/tiny.gin to try this).')
-flags.DEFINE_integer('test_tasks', 4, 'Test tasks per evaluation.')
-flags.DEFINE_integer('iterations', 4, 'VirtualTraining iterations of the warm-up and of each '
-                     'adaptation stage (paper: 40).')
-flags.DEFINE_integer('train_tasks', 2, 'Training tasks of the measured run (paper: 100).')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """Defines the command line's flags; only when this module is the program, so that importing it
+  (a test, another launcher) defines none and cannot collide with flags of the same name."""
+  flags.DEFINE_string('out', 'results/bench/eval_throughput', 'Output path without extension.')
+  flags.DEFINE_multi_string('gin_file', ['gin/halfcheetah_vel.gin'], 'The experiment measured '
+                            '(later files override earlier ones, e.g. gin/tiny.gin to try this).')
+  flags.DEFINE_integer('test_tasks', 4, 'Test tasks per evaluation.')
+  flags.DEFINE_integer('iterations', 4, 'VirtualTraining iterations of the warm-up and of each '
+                       'adaptation stage (paper: 40).')
+  flags.DEFINE_integer('train_tasks', 2, 'Training tasks of the measured run (paper: 100).')
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -150,4 +155,5 @@ def _table(record) -> str:
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -24,9 +24,14 @@ from absl import flags  # noqa: E402
 from smtl_tf.runs import results as results_lib  # noqa: E402
 from smtl_tf.statistics import bootstrap_mean_ci  # noqa: E402
 
-flags.DEFINE_string('out', 'figure3', 'Output path without extension (.png and .md).')
-flags.DEFINE_integer('iteration', -1, 'Adaptation iteration shown in the figure (-1: last).')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """Defines the command line's flags; only when this module is the program, so that importing it
+  (a test, another launcher) defines none and cannot collide with flags of the same name."""
+  flags.DEFINE_string('out', 'figure3', 'Output path without extension (.png and .md).')
+  flags.DEFINE_integer('iteration', -1, 'Adaptation iteration shown in the figure (-1: last).')
 
 RATINGS = ('true', 'estimated')
 
@@ -136,4 +141,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

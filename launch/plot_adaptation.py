@@ -18,10 +18,15 @@ from absl import flags
 from launch import adaptation_figure
 from smtl_tf.runs import results as results_lib
 
-flags.DEFINE_string('out', 'figure', 'Output path without extension (.png and .md are written).')
-flags.DEFINE_bool('references', True, "Draw the original code's numbers where known "
-                  '(launch/references.py).')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """Defines the command line's flags; only when this module is the program, so that importing it
+  (a test, another launcher) defines none and cannot collide with flags of the same name."""
+  flags.DEFINE_string('out', 'figure', 'Output path without extension (.png and .md are written).')
+  flags.DEFINE_bool('references', True, "Draw the original code's numbers where known "
+                    '(launch/references.py).')
 
 
 def main(argv):
@@ -39,4 +44,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -14,10 +14,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string('out', 'learning_curves.png', 'Output PNG path.')
-flags.DEFINE_string('title', None, 'Figure title (default: family and task).')
-flags.DEFINE_bool('log_x', True, 'Logarithmic sample axis (SLBO and TRPO differ by orders of magnitude).')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """Defines the command line's flags; only when this module is the program, so that importing it
+  (a test, another launcher) defines none and cannot collide with flags of the same name."""
+  flags.DEFINE_string('out', 'learning_curves.png', 'Output PNG path.')
+  flags.DEFINE_string('title', None, 'Figure title (default: family and task).')
+  flags.DEFINE_bool('log_x', True, 'Logarithmic sample axis (SLBO and TRPO differ by orders of magnitude).')
 
 
 def load_results(path: str) -> dict:
@@ -59,4 +64,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -20,11 +20,16 @@ import tensorflow as tf
 from absl import app
 from absl import flags
 
-flags.DEFINE_string('out', 'scalars.csv', 'Output CSV path.')
-flags.DEFINE_string('prefix', 'train/', 'Without --columns: the tags taken, those starting with this.')
-flags.DEFINE_list('columns', None, 'name=tag pairs, in column order (default: every tag under --prefix).')
-flags.DEFINE_string('index', None, 'Name of a first column numbering the rows 1, 2, ... (default: none).')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """Defines the command line's flags; only when this module is the program, so that importing it
+  (a test, another launcher) defines none and cannot collide with flags of the same name."""
+  flags.DEFINE_string('out', 'scalars.csv', 'Output CSV path.')
+  flags.DEFINE_string('prefix', 'train/', 'Without --columns: the tags taken, those starting with this.')
+  flags.DEFINE_list('columns', None, 'name=tag pairs, in column order (default: every tag under --prefix).')
+  flags.DEFINE_string('index', None, 'Name of a first column numbering the rows 1, 2, ... (default: none).')
 
 
 def read_scalars(run_dir: str) -> Dict[str, Dict[int, float]]:
@@ -86,4 +91,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

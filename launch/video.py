@@ -23,18 +23,23 @@ from smtl_tf import console
 from smtl_tf import envs
 from smtl_tf import saved_policy
 
-flags.DEFINE_string('run_dir', None, 'A run directory with saved policies (policies/).')
-flags.DEFINE_integer('test_task', 0, 'Test task index, from 0, in results.json order.')
-flags.DEFINE_integer('iteration', -1, 'Adaptation iteration (0: after the warm-up); -1: the '
-                     'last saved.')
-flags.DEFINE_integer('episodes', 1, 'Episodes to play one after another.')
-flags.DEFINE_integer('seed', 0, 'Seeds the episodes\' reset noise.')
-flags.DEFINE_string('out', None, 'Output .gif or .mp4 (default: <run_dir>/videos/'
-                    'test_task_<k>_iteration_<i>.gif).')
-flags.DEFINE_integer('width', 480, 'Frame width in pixels.')
-flags.DEFINE_integer('height', 360, 'Frame height in pixels.')
-flags.DEFINE_integer('every', 2, 'Keep every n-th control step as a frame.')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """Defines the command line's flags; only when this module is the program, so that importing it
+  (a test, another launcher) defines none and cannot collide with flags of the same name."""
+  flags.DEFINE_string('run_dir', None, 'A run directory with saved policies (policies/).')
+  flags.DEFINE_integer('test_task', 0, 'Test task index, from 0, in results.json order.')
+  flags.DEFINE_integer('iteration', -1, 'Adaptation iteration (0: after the warm-up); -1: the '
+                       'last saved.')
+  flags.DEFINE_integer('episodes', 1, 'Episodes to play one after another.')
+  flags.DEFINE_integer('seed', 0, 'Seeds the episodes\' reset noise.')
+  flags.DEFINE_string('out', None, 'Output .gif or .mp4 (default: <run_dir>/videos/'
+                      'test_task_<k>_iteration_<i>.gif).')
+  flags.DEFINE_integer('width', 480, 'Frame width in pixels.')
+  flags.DEFINE_integer('height', 360, 'Frame height in pixels.')
+  flags.DEFINE_integer('every', 2, 'Keep every n-th control step as a frame.')
 
 
 def import_user_modules(run_dir: str) -> None:
@@ -161,4 +166,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -185,3 +185,15 @@ def test_a_seed_found_twice_is_refused_rather_than_pooled(tmp_path):
                             capture_output=True, text=True)
   assert finished.returncode != 0 and 'count twice' in finished.stderr
   assert not (tmp_path / 'figure.png').exists()
+
+
+def test_every_launch_module_can_be_imported_in_one_process():
+  """Importing a launcher defines no flag, so modules with flags of the same name (--out) can
+  share a process, as a test session does."""
+  program = ('import importlib, pkgutil, launch\n'
+             'for module in pkgutil.iter_modules(launch.__path__):\n'
+             '  importlib.import_module(f"launch.{module.name}")\n'
+             'print("imported")')
+  finished = subprocess.run([sys.executable, '-c', program], capture_output=True, text=True)
+  assert finished.returncode == 0, finished.stderr[-2000:]
+  assert finished.stdout.strip() == 'imported'
