@@ -44,6 +44,13 @@ run maml_halfcheetah_pos2neg halfcheetah_pos2neg/maml 4f9c18d \
   --trained_run=$ROOT/halfcheetah_vel/maml/seed_0
 run maml_halfcheetah_fwdbwd halfcheetah_fwdbwd/maml 4f9c18d \
   -m maml_tf.main --gin_file=gin/maml/halfcheetah_fwdbwd.gin
+# Diagnostic for the MAML halfcheetah_fwdbwd miss (README): maml_rl's reported forward/backward
+# numbers come from meta-iteration 100 of a run with a meta-step KL bound of 0.02 ("mlr0.02");
+# the same experiment with those two changes (about 25 min).
+run maml_halfcheetah_fwdbwd_mlr002 halfcheetah_fwdbwd_mlr002/maml 4f9c18d \
+  -m maml_tf.main --gin_file=gin/maml/halfcheetah_fwdbwd.gin \
+  "--gin_bindings=train_eval.experiment = 'halfcheetah_fwdbwd_mlr002'" \
+  "--gin_bindings=MAMLLearner.max_kl = 0.02" "--gin_bindings=run_maml.n_iterations = 100"
 run smtl_halfcheetah_vel halfcheetah_vel/smtl 4f9c18d \
   -m smtl_tf.main --gin_file=gin/halfcheetah_vel.gin $SMTL_EVAL_FLAGS
 run smtl_halfcheetah_pos2neg halfcheetah_pos2neg/smtl 4f9c18d \
