@@ -11,6 +11,7 @@ value. Without --columns the table has one column per tag under --prefix, named 
 part. --index adds a first column counting the rows from 1 (e.g. the meta-iteration of a MAML run,
 whose step is its real-sample count).
 """
+from smtl_tf import quiet_start  # noqa: F401  (first: TensorFlow starts without its native lines)
 import csv
 import glob
 import os
@@ -19,6 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import tensorflow as tf
 from absl import app
 from absl import flags
+from absl import logging
 
 FLAGS = flags.FLAGS
 
@@ -39,13 +41,24 @@ def read_scalars(run_dir: str) -> Dict[str, Dict[int, float]]:
     raise FileNotFoundError(f'No TensorBoard event file in {run_dir}: pass a run directory.')
   written: Dict[str, Dict[int, Tuple[float, float]]] = {}  # tag -> step -> (wall time, value)
   for path in paths:
-    for event in tf.compat.v1.train.summary_iterator(path):
+    for event in _events(path):
       for value in event.summary.value:
         number = float(tf.make_ndarray(value.tensor)) if value.HasField('tensor') else value.simple_value
         previous = written.setdefault(value.tag, {}).get(event.step)
         if previous is None or event.wall_time >= previous[0]:
           written[value.tag][event.step] = (event.wall_time, number)
   return {tag: {step: value for step, (_, value) in steps.items()} for tag, steps in written.items()}
+
+
+def _events(path: str):
+  """The events of one file; a file cut short (a process killed while writing) yields the
+  events before the cut, with a warning."""
+  try:
+    for record in tf.data.TFRecordDataset(path):
+      yield tf.compat.v1.Event.FromString(record.numpy())
+  except tf.errors.DataLossError:
+    logging.warning('%s ends in an incomplete record (its process was stopped while writing); '
+                    'using the events before it.', path)
 
 
 def table(scalars: Dict[str, Dict[int, float]], columns: Sequence[Tuple[str, str]],

@@ -167,6 +167,9 @@ def test_scalars_csv_joins_a_resumed_runs_event_files_keeping_the_latest_value(t
     scalars_csv.parse_columns(['train/policy_kl'], scalars, 'train/')
   with pytest.raises(FileNotFoundError, match='No TensorBoard event file'):
     scalars_csv.read_scalars(str(tmp_path / 'missing'))
+  last = sorted(tmp_path.glob('events.out.tfevents.*'))[-1]   # a crash cut the last file short
+  last.write_bytes(last.read_bytes()[:-7])
+  assert scalars_csv.read_scalars(str(tmp_path))['train/pre_update_return'][100] == -100
 
 
 def test_a_seed_found_twice_is_refused_rather_than_pooled(tmp_path):
