@@ -67,9 +67,11 @@ def test_side_by_side_then_plot_end_to_end(tmp_path):
     table = f.read()
   for row in ('| maml | 1 |', '| oracle (no update) | 1 |', '| smtl | 1 |',
               '| SMTL (original code) [1] | | 40 | -30.5 | -32.0 |',
-              '| oracle (maml_rl) [2] | | 40 | -54.5 |'):
+              '| MAML-TRPO (original code) [2] | | 40 | -129.5 |',
+              '| oracle (maml_rl) [3] | | 40 | -54.5 |'):
     assert row in table
   assert 'nlandolfi/slbo' in table and 'cbfinn/maml_rl' in table
+  assert '[2] Finn et al. 2017' in table and '(fbs10), meta-iteration 475' in table
 
 
 def test_ray_local_cluster_runs_the_jobs(tmp_path):
