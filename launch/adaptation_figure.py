@@ -103,7 +103,7 @@ def plot(records: List[Dict], out: str, with_references: bool = True) -> None:
     axis.axis('off')
   figure.tight_layout()
   os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
-  figure.savefig(f'{out}.png', dpi=120)
+  figure.savefig(f'{out}.png', dpi=120, bbox_inches='tight')  # the legend below the axes included
 
 
 def table(records: List[Dict], with_references: bool = True) -> str:

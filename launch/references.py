@@ -46,5 +46,19 @@ REFERENCES: Dict[str, Tuple[Reference, ...]] = {
 }
 
 
+POINT_SOURCE = ('Finn et al. 2017, Fig. 2, point robot (cbfinn/maml_rl icml/icml_point_results_*.pkl, '
+                '40 goals); MAML: the run with 20 episodes per task, 20 tasks per meta-batch, inner '
+                'step 0.5, 100 meta-iterations; random: a fresh tanh network adapted the same way')
+
+# maml_rl's point-robot results, for the MuJoCo-free check of MAML at maml_rl's point setting
+# (results/paper/point_nav_maml_rl/).
+REFERENCES['point_nav_maml_rl'] = (
+    Reference('maml', 'MAML-TRPO (original code)', POINT_SOURCE, (-40.41, -11.68, -3.33, -3.23)),
+    Reference('oracle', 'oracle (maml_rl)', POINT_SOURCE, (-2.29,)),
+    Reference('random', 'random initialization + PG (maml_rl)', POINT_SOURCE,
+              (-82.66, -57.96, -53.84, -46.81)),
+)
+
+
 def for_experiment(experiment: str) -> Tuple[Reference, ...]:
   return REFERENCES.get(experiment, ())
