@@ -171,7 +171,8 @@ def test_scalars_csv_joins_a_resumed_runs_event_files_keeping_the_latest_value(t
     scalars_csv.read_scalars(str(tmp_path / 'missing'))
   last = sorted(tmp_path.glob('events.out.tfevents.*'))[-1]   # a crash cut the last file short
   last.write_bytes(last.read_bytes()[:-7])
-  assert scalars_csv.read_scalars(str(tmp_path))['train/pre_update_return'][100] == -100
+  kept = scalars_csv.read_scalars(str(tmp_path))['train/pre_update_return']
+  assert kept[100] == -100 and kept[200] == 7.5   # the cut file's complete records are kept
 
 
 def test_a_seed_found_twice_is_refused_rather_than_pooled(tmp_path):
@@ -193,8 +194,8 @@ def test_a_seed_found_twice_is_refused_rather_than_pooled(tmp_path):
 
 
 def test_every_launch_module_can_be_imported_in_one_process():
-  """Importing a launcher defines no flag, so modules with flags of the same name (--out) can
-  share a process, as a test session does."""
+  """Launchers with flags of the same name (--out) define them only when run as the program, so
+  every launch module can share a process, as a test session does."""
   program = ('import importlib, pkgutil, launch\n'
              'for module in pkgutil.iter_modules(launch.__path__):\n'
              '  importlib.import_module(f"launch.{module.name}")\n'
