@@ -58,6 +58,8 @@ REFERENCES['point_nav_maml_rl'] = (
     Reference('random', 'random initialization + PG (maml_rl)', POINT_SOURCE,
               (-82.66, -57.96, -53.84, -46.81)),
 )
+# The same trained runs measured as maml_rl measured (run_maml.eval_protocol = 'maml_rl_vectorized').
+REFERENCES['point_nav_maml_rl_vectorized'] = REFERENCES['point_nav_maml_rl']
 
 
 def for_experiment(experiment: str) -> Tuple[Reference, ...]:

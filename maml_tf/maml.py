@@ -34,6 +34,7 @@ from smtl_tf.runs import skeleton
 from smtl_tf.runs.logger import tagged
 
 FAST_PREFIX = 'fast_params/'
+EVAL_PROTOCOLS = ('fresh', 'maml_rl_vectorized')
 
 
 @gin.configurable('run_maml', denylist=['family', 'seed', 'experiment'])
@@ -60,6 +61,10 @@ class MAML(skeleton.Algorithm):
     horizon: episode length (200).
     gamma: discount (0.99).
     observation: observation layout of the environments ('slbo', or 'rllab': maml_rl's).
+    eval_protocol: how a test task's return is measured: 'fresh' (eval_episodes fresh
+      episodes, as SMTL) or 'maml_rl_vectorized' (maml_rl's measurement at the time of its
+      reported results: the completed episodes of an adapt_budget-sized vectorized batch, which
+      favours short episodes where episodes end early; for comparisons with those numbers).
   """
 
   def __init__(self, family: str, seed: int, experiment: str = '',
@@ -68,7 +73,11 @@ class MAML(skeleton.Algorithm):
                n_episodes: int = 20, n_adapt: int = 3, adapt_budget: Optional[int] = None,
                test_learning_rates: Sequence[float] = (0.1, 0.05), eval_episodes: int = 20,
                horizon: int = 200, gamma: float = 0.99, keep_xy: bool = True,
-               observation: str = 'slbo'):
+               observation: str = 'slbo', eval_protocol: str = 'fresh'):
+    if eval_protocol not in EVAL_PROTOCOLS:
+      raise ValueError(f'run_maml.eval_protocol = {eval_protocol!r} is not one of '
+                       f'{EVAL_PROTOCOLS}.')
+    self.eval_protocol = eval_protocol
     self.train_budget = n_episodes * horizon
     self.adapt_budget = adapt_budget or self.train_budget
     settings.check_counts('run_maml', meta_batch=meta_batch, n_episodes=n_episodes,
@@ -140,7 +149,12 @@ class MAML(skeleton.Algorithm):
     return sampler.collect(self.act_fn(params), budget, purpose)
 
   def mean_returns(self, params, n_episodes: int) -> np.ndarray:
-    """Mean return [T] of n_episodes fresh episodes per test task (evaluation samples)."""
+    """Mean return [T] of each test task (evaluation samples): of n_episodes fresh episodes,
+    or with eval_protocol 'maml_rl_vectorized' of the completed episodes of an adaptation-sized
+    vectorized batch (MultiTaskSampler.completed_episode_returns)."""
+    if self.eval_protocol == 'maml_rl_vectorized':
+      return self.test_sampler.completed_episode_returns(self.act_fn(params), self.adapt_budget,
+                                                         'evaluate')
     return self.test_sampler.episode_returns(self.act_fn(params), n_episodes,
                                              'evaluate').mean(axis=1)
 

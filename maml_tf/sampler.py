@@ -18,6 +18,12 @@ its own parameters. Two ways to collect:
   budget + H - 1 (the most that can be collected), so shapes never change between calls.
 * `episode_returns(act_fn, n_episodes, purpose)`: exactly n_episodes fresh episodes per
   task, one per slot, each until it terminates or reaches H steps (evaluation).
+* `completed_episode_returns(act_fn, budget, purpose)`: the mean return as maml_rl measured it
+  when its reported results were made (sandbox `VectorizedSampler`): ceil(budget / H) slots
+  per task step together, each starting a new episode when its episode ends, until the task's
+  completed episodes hold at least `budget` samples; episodes still running are dropped. Where
+  episodes end early, this mean leans toward the short ones (a slot completes several of them
+  in the time another completes one long one).
 
 Every real step is counted in `steps` by purpose.
 """
@@ -164,6 +170,37 @@ class MultiTaskSampler:
         returns[task, slot] = episodes.finish(task, slot)[2].sum()
     self.steps[purpose] += int(episodes.samples)
     return returns
+
+
+  def completed_episode_returns(self, act_fn: ActFn, budget: int, purpose: str) -> np.ndarray:
+    """Mean undiscounted return [T] of each task's completed episodes (rule: module docstring).
+
+    act_fn: observations [T, W, obs_dim] -> actions [T, W, act_dim], W = ceil(budget / H).
+    """
+    width = slots_for(budget, self.horizon)
+    if width > self.slots_per_task:
+      raise ValueError(f'A budget of {budget} needs {width} slots per task, more than '
+                       f'slots_per_task={self.slots_per_task}.')
+    episodes = _RunningEpisodes(self.n_tasks, self.slots_per_task, self.horizon, self.obs_dim,
+                                self.act_dim)
+    totals, counts = np.zeros(self.n_tasks), np.zeros(self.n_tasks, np.int64)
+    completed = np.zeros(self.n_tasks, np.int64)
+    starts = episodes.free_slots(np.full(self.n_tasks, width))
+    episodes.start(starts, self.env.reset(self.env_index[starts]))
+    while episodes.running.any():
+      ended = self._step(act_fn, episodes, width)
+      for task, slot in zip(*np.nonzero(ended)):
+        rewards = episodes.finish(task, slot)[2]
+        totals[task] += rewards.sum()
+        counts[task] += 1
+        completed[task] += len(rewards)
+      finished = completed >= budget
+      episodes.running[finished] = False      # a finished task's running episodes are dropped
+      restarts = ended & ~finished[:, None]
+      if restarts.any():
+        episodes.start(restarts, self.env.reset(self.env_index[restarts]))
+    self.steps[purpose] += int(episodes.samples)
+    return totals / counts
 
 
 class _RunningEpisodes:

@@ -116,3 +116,9 @@ def test_tiny_oracle_writes_the_shared_schema(tmp_path):
   assert all(len(t['returns']) == 1 and t['adapt_samples'] == [0] for t in record['test_tasks'])
   assert os.path.exists(tmp_path / 'halfcheetah_pos2neg' / 'oracle' / 'seed_0' / 'operative_config.gin')
   assert np.isfinite(record['summary'][0]['mean'])
+
+
+def test_an_unknown_evaluation_protocol_is_refused_by_name():
+  from maml_tf import maml as maml_lib
+  with pytest.raises(ValueError, match="run_maml.eval_protocol = 'maml_rl'"):
+    maml_lib.MAML(family='point_nav', seed=0, eval_protocol='maml_rl')

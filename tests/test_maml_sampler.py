@@ -142,3 +142,20 @@ def test_packed_returns_to_go_restart_at_every_episode():
   returns = advantages.discounted_returns(tf.constant(rewards), tf.constant(time_steps),
                                           tf.constant(episode_end), gamma)
   np.testing.assert_allclose(returns.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_completed_episode_returns_count_the_short_episodes_a_slot_finishes_meanwhile():
+  # Slot 0 ends an episode every 2 steps; slot 1 runs to the horizon (10). The task stops once its
+  # completed episodes hold 20 samples, at step 10: five episodes of 2 and one of 10 (every reward
+  # is 1, so a return is the episode's length). Fresh episodes would average (2 + 10) / 2 = 6.
+  sampler = _sampler(1, 3, {0: [2] * 6})
+  returns = sampler.completed_episode_returns(_counting_act_fn([]), 2 * HORIZON, 'evaluate')
+  np.testing.assert_allclose(returns, [(5 * 2 + 10) / 6])
+  assert sampler.steps['evaluate'] == 20
+  # A second task that never ends early stops after one episode per slot; the first task's
+  # dropped episode (slot 0's sixth, cut when its task finished) is not counted.
+  sampler = _sampler(2, 2, {0: [2] * 6})
+  returns = sampler.completed_episode_returns(_counting_act_fn([]), 2 * HORIZON, 'evaluate')
+  np.testing.assert_allclose(returns, [20 / 6, HORIZON])
+  with pytest.raises(ValueError, match='slots_per_task'):
+    sampler.completed_episode_returns(_counting_act_fn([]), 3 * HORIZON, 'evaluate')

@@ -14,6 +14,7 @@ EVALUATION_BINDINGS = frozenset({
     'run_smtl.n_adapt_inner', 'run_smtl.eval_episodes', 'run_smtl.test_batch',
     'run_maml.test_family', 'run_maml.test_dynamics', 'run_maml.n_adapt',
     'run_maml.adapt_budget', 'run_maml.test_learning_rates', 'run_maml.eval_episodes',
+    'run_maml.eval_protocol',
     'run_oracle.test_family', 'run_oracle.test_dynamics', 'run_oracle.eval_episodes',
 })
 
@@ -23,6 +24,7 @@ EVALUATION_BINDINGS = frozenset({
 ADDED_BINDINGS = {
     'MAMLLearner.hessian_vector_product': "'exact'",
     'test_tasks.tasks': 'None',
+    'run_maml.eval_protocol': "'fresh'",
 }
 
 
