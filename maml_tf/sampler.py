@@ -171,7 +171,6 @@ class MultiTaskSampler:
     self.steps[purpose] += int(episodes.samples)
     return returns
 
-
   def completed_episode_returns(self, act_fn: ActFn, budget: int, purpose: str) -> np.ndarray:
     """Mean undiscounted return [T] of each task's completed episodes (rule: module docstring).
 
