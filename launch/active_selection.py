@@ -20,9 +20,16 @@ from launch import jobs as jobs_lib
 from launch import plot_active
 from smtl_tf.runs import results as results_lib
 
-flags.DEFINE_list('regimes', ['5', '20', '30'], 'Numbers of training tasks kept.')
-flags.DEFINE_list('ratings', ['true', 'estimated'], "Active ratings ('none' always runs).")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """The shared launch flags (launch/cli.py), plot_active's (--out, --iteration) and this
+  command's own."""
+  cli.define_flags()
+  plot_active.define_flags()
+  flags.DEFINE_list('regimes', ['5', '20', '30'], 'Numbers of training tasks kept.')
+  flags.DEFINE_list('ratings', ['true', 'estimated'], "Active ratings ('none' always runs).")
 
 
 def main(argv):
@@ -47,5 +54,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  plot_active.define_flags()  # --out and --iteration
+  define_flags()
   app.run(main)

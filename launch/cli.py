@@ -7,17 +7,22 @@ from absl import logging
 
 from launch import jobs as jobs_lib
 
-flags.DEFINE_list('seeds', ['0'], 'Seeds, one run per configuration and seed.')
-flags.DEFINE_multi_string('overlay', [], 'Gin files applied after the experiment files '
-                          '(e.g. gin/quick.gin).')
-flags.DEFINE_multi_string('gin_bindings', [], 'Bindings passed to every job.')
-flags.DEFINE_string('root_dir', 'runs', 'Root of the run directories.')
-flags.DEFINE_integer('max_parallel', 1, 'Local processes at a time (a 2-core machine fits one '
-                     'heavy job).')
-flags.DEFINE_string('ray_address', None, "Ray cluster address ('auto', 'host:port', or "
-                    "'local' for a private local cluster). Unset: local processes.")
-flags.DEFINE_float('cpus_per_job', 2.0, 'CPUs Ray reserves for each job.')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """Defines the flags every launch command shares; called by each command only when it is the
+  program, so that importing a launcher (a test, another launcher) defines no flags."""
+  flags.DEFINE_list('seeds', ['0'], 'Seeds, one run per configuration and seed.')
+  flags.DEFINE_multi_string('overlay', [], 'Gin files applied after the experiment files '
+                            '(e.g. gin/quick.gin).')
+  flags.DEFINE_multi_string('gin_bindings', [], 'Bindings passed to every job.')
+  flags.DEFINE_string('root_dir', 'runs', 'Root of the run directories.')
+  flags.DEFINE_integer('max_parallel', 1, 'Local processes at a time (a 2-core machine fits one '
+                       'heavy job).')
+  flags.DEFINE_string('ray_address', None, "Ray cluster address ('auto', 'host:port', or "
+                      "'local' for a private local cluster). Unset: local processes.")
+  flags.DEFINE_float('cpus_per_job', 2.0, 'CPUs Ray reserves for each job.')
 
 
 def seeds() -> Sequence[int]:

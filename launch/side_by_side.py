@@ -21,11 +21,16 @@ from absl import flags
 from launch import cli
 from launch import jobs as jobs_lib
 
-flags.DEFINE_string('experiment', None, 'Experiment name: gin/<experiment>.gin and '
-                    'gin/<algorithm>/<experiment>.gin.')
-flags.DEFINE_list('algorithms', ['smtl', 'maml', 'oracle'],
-                  f'Any of {sorted(jobs_lib.ENTRY_POINTS)}.')
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """The shared launch flags (launch/cli.py) and this command's own."""
+  cli.define_flags()
+  flags.DEFINE_string('experiment', None, 'Experiment name: gin/<experiment>.gin and '
+                      'gin/<algorithm>/<experiment>.gin.')
+  flags.DEFINE_list('algorithms', ['smtl', 'maml', 'oracle'],
+                    f'Any of {sorted(jobs_lib.ENTRY_POINTS)}.')
 
 
 def main(argv):
@@ -44,4 +49,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -199,7 +199,10 @@ def test_every_launch_module_can_be_imported_in_one_process():
   program = ('import importlib, pkgutil, launch\n'
              'for module in pkgutil.iter_modules(launch.__path__):\n'
              '  importlib.import_module(f"launch.{module.name}")\n'
-             'print("imported")')
+             'from absl import flags\n'
+             'defined = [name for name in ("out", "seeds", "experiment", "regimes") '
+             'if name in flags.FLAGS]\n'
+             'print("imported", *defined)')
   finished = subprocess.run([sys.executable, '-c', program], capture_output=True, text=True)
   assert finished.returncode == 0, finished.stderr[-2000:]
   assert finished.stdout.strip() == 'imported'
