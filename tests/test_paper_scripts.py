@@ -1,6 +1,6 @@
 """results/paper's snapshot.sh and restore.sh keep long runs across lost home directories: a
 snapshot and a restore give the run directory back, and a finished run keeps what is not yet
-committed. Run on a sandbox copy (SMTL_PAPER_ROOT), never on ~/smtl-runs."""
+committed; collect.sh copies finished runs into the repository. Run on a sandbox copy (SMTL_PAPER_ROOT), never on ~/smtl-runs."""
 import filecmp
 import os
 import shutil
@@ -23,7 +23,7 @@ def _write(path, text):
 def sandbox(tmp_path):
   here = tmp_path / 'paper'
   here.mkdir()
-  for script in ('snapshot.sh', 'restore.sh'):
+  for script in ('snapshot.sh', 'restore.sh', 'collect.sh'):
     shutil.copy(os.path.join(SCRIPTS, script), here)
   root = tmp_path / 'root'
   running = root / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0'
@@ -147,3 +147,35 @@ def test_an_unreadable_file_keeps_the_previous_snapshot(sandbox):
   assert done.returncode == 1 and 'could not copy' in done.stderr
   assert _files(kept) == before
   assert (here / 'inflight' / 'halfcheetah_vel' / 'smtl' / 'seed_0').is_dir()  # others went on
+
+
+def test_collect_keeps_finished_runs_and_ends_their_snapshots(sandbox):
+  here, root, env = sandbox
+  assert _script(here, 'snapshot.sh', env).returncode == 0
+  done = _script(here, 'collect.sh', env)
+  assert done.returncode == 0, done.stderr
+  assert _files(here / 'halfcheetah_fwdbwd' / 'maml') == [
+      'events.out.tfevents.1.host', 'operative_config.gin', 'results.json']
+  assert _files(here / 'halfcheetah_vel' / 'smtl') == [
+      'operative_config.gin', 'results.json', 'trained_state.tar.gz']
+  assert not (here / 'halfcheetah_fwdbwd' / 'smtl').exists()  # unfinished
+  with tarfile.open(here / 'halfcheetah_vel' / 'smtl' / 'trained_state.tar.gz') as tar:
+    assert sorted(m.name for m in tar.getmembers() if m.isfile()) == [
+        'halfcheetah_vel/smtl/seed_0/checkpoints_trained/LATEST',
+        'halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz']
+  assert _script(here, 'snapshot.sh', env).returncode == 0  # collected: no inflight copy left
+  assert [f.split('/seed_0/')[0] for f in _files(here / 'inflight')] == [
+      'halfcheetah_fwdbwd/smtl'] * 3
+  shutil.rmtree(root)
+  assert _script(here, 'restore.sh', env).returncode == 0
+  assert (root / 'halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz').read_text() \
+      == 'trained'
+
+
+def test_collect_refuses_an_evaluated_run_without_its_trained_state(sandbox):
+  here, root, env = sandbox
+  shutil.rmtree(root / 'halfcheetah_vel' / 'smtl' / 'seed_0' / 'checkpoints_trained')
+  done = _script(here, 'collect.sh', env, 'halfcheetah_vel/smtl')
+  assert done.returncode == 1 and 'halfcheetah_vel/smtl has no checkpoints_trained' in done.stderr
+  assert not (here / 'halfcheetah_vel' / 'smtl' / 'results.json').exists()
+  assert not (here / 'halfcheetah_fwdbwd' / 'maml').exists()  # not named

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Copies what a finished run under ~/smtl-runs/paper keeps in the repository into
+# results/paper/<experiment>/<algorithm>/: its results.json, operative config and TensorBoard
+# events, and, for a run that another queued run evaluates (EVALUATED, as in snapshot.sh), its
+# trained state as trained_state.tar.gz (paths <experiment>/<algorithm>/seed_0/checkpoints_trained/,
+# which restore.sh unpacks). results.json is copied last: queue.sh skips a run whose results are
+# here, so a collection cut short leaves the run to be collected again. Runs already collected
+# and unfinished runs are left alone; committing is the caller's (then snapshot.sh drops their
+# inflight/ copies).
+#
+#   results/paper/collect.sh [experiment/algorithm...]   (default: every finished run)
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(realpath -m "${SMTL_PAPER_ROOT:-$HOME/smtl-runs/paper}")
+EVALUATED=${SMTL_PAPER_EVALUATED:-"halfcheetah_vel/smtl halfcheetah_vel/maml"}
+
+status=0
+for run_dir in "$ROOT"/*/*/seed_0; do
+  [ -f "$run_dir/results.json" ] || continue
+  relative=$(dirname "${run_dir#$ROOT/}")
+  if [ $# -gt 0 ] && [[ " $* " != *" $relative "* ]]; then continue; fi
+  committed=$HERE/$relative
+  [ -f "$committed/results.json" ] && continue
+  mkdir -p "$committed"
+  cp "$run_dir/operative_config.gin" "$committed/"
+  for events in "$run_dir"/events.out.tfevents.*; do
+    [ -f "$events" ] && cp "$events" "$committed/"
+  done
+  if [[ " $EVALUATED " == *" $relative "* ]]; then
+    if [ ! -f "$run_dir/checkpoints_trained/LATEST" ]; then
+      echo "collect.sh: $relative has no checkpoints_trained/ to keep; not collected." >&2
+      status=1
+      continue
+    fi
+    tar -czf "$committed/trained_state.tar.gz.new" -C "$ROOT" "$relative/seed_0/checkpoints_trained"
+    mv "$committed/trained_state.tar.gz.new" "$committed/trained_state.tar.gz"
+  fi
+  cp "$run_dir/results.json" "$committed/"
+  echo "collected $relative into results/paper/$relative/"
+done
+exit $status
