@@ -1,6 +1,7 @@
 """results/paper's snapshot.sh and restore.sh keep long runs across lost home directories: a
 snapshot and a restore give the run directory back, and a finished run keeps what is not yet
-committed; collect.sh copies finished runs into the repository. Run on a sandbox copy (SMTL_PAPER_ROOT), never on ~/smtl-runs."""
+committed; collect.sh copies finished runs into the repository. Run on a sandbox copy
+(SMTL_PAPER_ROOT), never on ~/smtl-runs."""
 import filecmp
 import os
 import shutil
@@ -177,5 +178,5 @@ def test_collect_refuses_an_evaluated_run_without_its_trained_state(sandbox):
   shutil.rmtree(root / 'halfcheetah_vel' / 'smtl' / 'seed_0' / 'checkpoints_trained')
   done = _script(here, 'collect.sh', env, 'halfcheetah_vel/smtl')
   assert done.returncode == 1 and 'halfcheetah_vel/smtl has no checkpoints_trained' in done.stderr
-  assert not (here / 'halfcheetah_vel' / 'smtl' / 'results.json').exists()
+  assert not (here / 'halfcheetah_vel' / 'smtl').exists()  # nothing copied
   assert not (here / 'halfcheetah_fwdbwd' / 'maml').exists()  # not named

@@ -21,17 +21,19 @@ for run_dir in "$ROOT"/*/*/seed_0; do
   if [ $# -gt 0 ] && [[ " $* " != *" $relative "* ]]; then continue; fi
   committed=$HERE/$relative
   [ -f "$committed/results.json" ] && continue
+  evaluated=false
+  [[ " $EVALUATED " == *" $relative "* ]] && evaluated=true
+  if $evaluated && [ ! -f "$run_dir/checkpoints_trained/LATEST" ]; then
+    echo "collect.sh: $relative has no checkpoints_trained/ to keep; not collected." >&2
+    status=1
+    continue
+  fi
   mkdir -p "$committed"
   cp "$run_dir/operative_config.gin" "$committed/"
   for events in "$run_dir"/events.out.tfevents.*; do
     [ -f "$events" ] && cp "$events" "$committed/"
   done
-  if [[ " $EVALUATED " == *" $relative "* ]]; then
-    if [ ! -f "$run_dir/checkpoints_trained/LATEST" ]; then
-      echo "collect.sh: $relative has no checkpoints_trained/ to keep; not collected." >&2
-      status=1
-      continue
-    fi
+  if $evaluated; then
     tar -czf "$committed/trained_state.tar.gz.new" -C "$ROOT" "$relative/seed_0/checkpoints_trained"
     mv "$committed/trained_state.tar.gz.new" "$committed/trained_state.tar.gz"
   fi
