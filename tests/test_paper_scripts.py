@@ -24,7 +24,7 @@ def _write(path, text):
 def sandbox(tmp_path):
   here = tmp_path / 'paper'
   here.mkdir()
-  for script in ('snapshot.sh', 'restore.sh', 'collect.sh'):
+  for script in ('paths.sh', 'snapshot.sh', 'restore.sh', 'collect.sh'):
     shutil.copy(os.path.join(SCRIPTS, script), here)
   root = tmp_path / 'root'
   running = root / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0'

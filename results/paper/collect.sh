@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies what a finished run under ~/smtl-runs/paper keeps in the repository into
 # results/paper/<experiment>/<algorithm>/: its results.json, operative config and TensorBoard
-# events, and, for a run that another queued run evaluates (EVALUATED, as in snapshot.sh), its
+# events, and, for a run that another queued run evaluates (EVALUATED in paths.sh), its
 # trained state as trained_state.tar.gz (paths <experiment>/<algorithm>/seed_0/checkpoints_trained/,
 # which restore.sh unpacks). results.json is copied last: queue.sh skips a run whose results are
 # here, so a collection cut short leaves the run to be collected again. Runs already collected
@@ -11,8 +11,7 @@
 #   results/paper/collect.sh [experiment/algorithm...]   (default: every finished run)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(realpath -m "${SMTL_PAPER_ROOT:-$HOME/smtl-runs/paper}")
-EVALUATED=${SMTL_PAPER_EVALUATED:-"halfcheetah_vel/smtl halfcheetah_vel/maml"}
+. "$HERE/paths.sh"  # ROOT, EVALUATED
 
 status=0
 for run_dir in "$ROOT"/*/*/seed_0; do

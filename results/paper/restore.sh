@@ -8,7 +8,7 @@
 # queue.sh calls this before it runs anything. Exits 1, naming the file, if one cannot be unpacked.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(realpath -m "${SMTL_PAPER_ROOT:-$HOME/smtl-runs/paper}")
+. "$HERE/paths.sh"  # ROOT, EVALUATED
 mkdir -p "$ROOT"
 now=$(date -u +%Y%m%dT%H%M%SZ)
 

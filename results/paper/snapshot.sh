@@ -10,16 +10,14 @@
 # holds the previous checkpoint, from which the run resumes losing nothing but time.
 # A finished run keeps, until its results are committed as
 # results/paper/<experiment>/<algorithm>/results.json, only its results, operative config and
-# TensorBoard events; a finished run that another queued run evaluates (EVALUATED below) keeps
-# its trained state (`checkpoints_trained/`) too, until that is committed as
+# TensorBoard events; a finished run that another queued run evaluates (EVALUATED in paths.sh)
+# keeps its trained state (`checkpoints_trained/`) too, until that is committed as
 # results/paper/<experiment>/<algorithm>/trained_state.tar.gz. Oracle runs (minutes) are left out.
 #
 #   results/paper/snapshot.sh [algorithm...]   (default: every algorithm; e.g. `maml` alone)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(realpath -m "${SMTL_PAPER_ROOT:-$HOME/smtl-runs/paper}")
-# Runs whose training another run of queue.sh evaluates with --trained_run.
-EVALUATED=${SMTL_PAPER_EVALUATED:-"halfcheetah_vel/smtl halfcheetah_vel/maml"}
+. "$HERE/paths.sh"  # ROOT, EVALUATED
 mkdir -p "$HERE/inflight"
 
 # Freeze the runs' processes (their whole session) while copying, so that no snapshot holds a
