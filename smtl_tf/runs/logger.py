@@ -85,23 +85,29 @@ class RunLogger:
       for k, (value, samples) in enumerate(zip(record['returns'], record['adapt_samples'])):
         self.scalars(first + offset, tagged({f'return_iter_{k}': value, 'adapt_samples': samples}))
 
-  def meter(self, total: int, done: int = 0) -> 'Meter':
-    """Progress of a phase of `total` units, `done` of them finished before this process."""
-    return Meter(self, total, done)
+  def meter(self, total: int, done: int = 0, workers: int = 1) -> 'Meter':
+    """Progress of a phase of `total` units, `done` of them finished before this process,
+    `workers` of them running at a time."""
+    return Meter(self, total, done, workers)
 
 
 class Meter:
   """Console lines '[done/total] text | scalars | elapsed, ETA' of one phase."""
 
-  def __init__(self, logger: RunLogger, total: int, done: int):
+  def __init__(self, logger: RunLogger, total: int, done: int, workers: int = 1):
     self.logger, self.total, self.start_done = logger, total, done
+    self.workers = max(1, workers)
     self.start = time.time()
 
   def eta(self, done: int) -> str:
+    """Time left, with units finishing in rounds of `workers` (each unit of a round taking about
+    as long as the others): elapsed / rounds finished * rounds left."""
     finished = done - self.start_done
     if finished <= 0:
       return '?'
-    return format_seconds((time.time() - self.start) / finished * (self.total - done))
+    rounds_finished = -(-finished // self.workers)
+    rounds_left = -(-(self.total - done) // self.workers)
+    return format_seconds((time.time() - self.start) / rounds_finished * rounds_left)
 
   def line(self, done: int, text: str, step: Optional[int] = None,
            scalars: Optional[Dict[str, float]] = None) -> None:

@@ -266,7 +266,7 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
 
   def on_start(done_before: int) -> None:
     nonlocal meter
-    meter = run.logger.meter(phase.n_items, done_before)
+    meter = run.logger.meter(phase.n_items, done_before, workers.count)
     finished.extend([None] * done_before)
 
   def on_done(index: int, item: Dict) -> None:
