@@ -126,6 +126,9 @@ def table(records: List[Dict], with_references: bool = True) -> str:
       lines.append(f"| {name} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} "
                    f"| {_mean_hours(runs, 'train_wall_seconds')} "
                    f"| {_mean_hours(runs, evaluation_seconds)} |")
+      spread = [f'{value:.1f}' for value in task_spread(runs)]
+      spread += [''] * (n_iterations - len(spread))
+      lines.append(f"| {algorithm}: sd over test tasks | | | {' | '.join(spread)} | | | |")
     for reference in known:
       mark = sources.setdefault(reference.source, len(sources) + 1)
       cells = [f'{value:.1f}' for value in reference.returns]
@@ -133,13 +136,28 @@ def table(records: List[Dict], with_references: bool = True) -> str:
       lines.append(f"| {reference.label} [{mark}] | | 40 | {' | '.join(cells)} | | | |")
     lines.append('')
   lines.append('Mean return over test tasks (seeds pooled) with a 95% bootstrap confidence '
-               'interval; iteration k follows k rounds of real adaptation samples. Samples and '
+               'interval; iteration k follows k rounds of real adaptation samples; '
+               'the sd rows give the spread of the per-task returns (seeds pooled; population '
+               'sd), to compare with reference plots whose bars are +-1 sd over tasks. Samples and '
                'wall times are means over seeds (wall time: this machine, one job at a time; '
                'evaluation: total minus training, or the whole run where it evaluated another '
                'run\'s training).')
   for source, mark in sources.items():
     lines += ['', f'[{mark}] {source}.']
   return '\n'.join(lines)
+
+
+def task_spread(runs: List[Dict]) -> List[float]:
+  """Population standard deviation of the per-task return at each adaptation iteration, over
+  the test tasks of all runs (seeds) pooled."""
+  tasks = [task['returns'] for run in runs for task in run['test_tasks']]
+  n_iterations = min(len(returns) for returns in tasks)
+  spread = []
+  for k in range(n_iterations):
+    values = [returns[k] for returns in tasks]
+    mean = sum(values) / len(values)
+    spread.append(math.sqrt(sum((value - mean) ** 2 for value in values) / len(values)))
+  return spread
 
 
 def evaluation_seconds(run: Dict):

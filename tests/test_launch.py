@@ -193,6 +193,18 @@ def test_a_seed_found_twice_is_refused_rather_than_pooled(tmp_path):
   assert not (tmp_path / 'figure.png').exists()
 
 
+def test_the_table_gives_the_spread_over_test_tasks_of_the_seeds_pooled():
+  from launch import adaptation_figure
+  def record(seed, returns):
+    tasks = [{'task': [1.0], 'returns': list(r), 'adapt_samples': [0, 4000]} for r in returns]
+    return results_lib.make_results('e', 'smtl', seed, 'halfcheetah_vel', 'halfcheetah_vel', 10, 0,
+                                    tasks)
+  runs = [record(0, [(-10.0, 1.0), (-20.0, 1.0)]), record(1, [(-30.0, 1.0), (-40.0, 1.0)])]
+  assert adaptation_figure.task_spread(runs) == pytest.approx([5 ** 0.5 * 5, 0.0])
+  table = adaptation_figure.table(runs, with_references=False)
+  assert '| smtl: sd over test tasks | | | 11.2 | 0.0 | | | |' in table
+
+
 def test_every_launch_module_can_be_imported_in_one_process():
   """Launchers with flags of the same name (--out) define them only when run as the program, so
   every launch module can share a process, as a test session does."""
