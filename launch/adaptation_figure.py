@@ -12,6 +12,7 @@ import os
 from typing import Dict, List
 
 import matplotlib
+import numpy as np
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -150,14 +151,9 @@ def table(records: List[Dict], with_references: bool = True) -> str:
 def task_spread(runs: List[Dict]) -> List[float]:
   """Population standard deviation of the per-task return at each adaptation iteration, over
   the test tasks of all runs (seeds) pooled."""
-  tasks = [task['returns'] for run in runs for task in run['test_tasks']]
-  n_iterations = min(len(returns) for returns in tasks)
-  spread = []
-  for k in range(n_iterations):
-    values = [returns[k] for returns in tasks]
-    mean = sum(values) / len(values)
-    spread.append(math.sqrt(sum((value - mean) ** 2 for value in values) / len(values)))
-  return spread
+  returns = [task['returns'] for run in runs for task in run['test_tasks']]
+  n_iterations = min(len(task_returns) for task_returns in returns)
+  return [float(sd) for sd in np.std([r[:n_iterations] for r in returns], axis=0)]
 
 
 def evaluation_seconds(run: Dict):
