@@ -24,9 +24,14 @@ COLOURS = {'smtl': 'tab:blue', 'maml': 'tab:red', 'oracle': 'tab:green',
            'task_blind': 'tab:gray', 'random': 'black'}
 
 
+def pooled_tasks(records: List[Dict]) -> List[Dict]:
+  """The test-task records of all records (seeds) of one algorithm, in one list."""
+  return [task for record in records for task in record['test_tasks']]
+
+
 def pool(records: List[Dict]) -> List[Dict]:
   """Summary rows over the test tasks of all records (seeds) of one algorithm."""
-  return results_lib.summarize([task for record in records for task in record['test_tasks']])
+  return results_lib.summarize(pooled_tasks(records))
 
 
 def group(records: List[Dict]) -> Dict[str, Dict[str, List[Dict]]]:
@@ -151,7 +156,7 @@ def table(records: List[Dict], with_references: bool = True) -> str:
 def task_spread(runs: List[Dict]) -> List[float]:
   """Population standard deviation of the per-task return at each adaptation iteration, over
   the test tasks of all runs (seeds) pooled."""
-  returns = [task['returns'] for run in runs for task in run['test_tasks']]
+  returns = [task['returns'] for task in pooled_tasks(runs)]
   n_iterations = min(len(task_returns) for task_returns in returns)
   return [float(sd) for sd in np.std([r[:n_iterations] for r in returns], axis=0)]
 

@@ -4,7 +4,7 @@
 # An SMTL run's snapshot is tens of MB of new data while it trains (its dataset grows), so take
 # those by hand once a session (`results/paper/snapshot.sh smtl` and a commit of
 # results/paper/inflight); while it evaluates only its small per-task results change, so loop on it
-# then (`snapshot_loop.sh smtl`): session 13 lost two hours of evaluation for want of that.
+# then (`snapshot_loop.sh smtl`).
 #
 #   setsid nohup results/paper/snapshot_loop.sh [algorithm...] > /dev/null 2>&1 < /dev/null &
 HERE=$(cd "$(dirname "$0")" && pwd)
