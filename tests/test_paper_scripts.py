@@ -1,9 +1,11 @@
 """results/paper's snapshot.sh and restore.sh keep long runs across lost home directories: a
-snapshot and a restore give the run directory back, and a finished run keeps what is not yet
-committed; collect.sh copies finished runs into the repository. Run on a sandbox copy
+snapshot and a restore give the run directory back, bytes kept once however many paths repeat
+them, and a finished run keeps what is not yet committed; collect.sh copies finished runs into
+the repository. Run on a sandbox copy
 (SMTL_PAPER_ROOT), never on ~/smtl-runs."""
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -157,20 +159,81 @@ def test_collect_keeps_finished_runs_and_ends_their_snapshots(sandbox):
   assert done.returncode == 0, done.stderr
   assert _files(here / 'halfcheetah_fwdbwd' / 'maml') == [
       'events.out.tfevents.1.host', 'operative_config.gin', 'results.json']
-  assert _files(here / 'halfcheetah_vel' / 'smtl') == [
-      'operative_config.gin', 'results.json', 'trained_state.tar.gz']
+  assert _files(here / 'halfcheetah_vel' / 'smtl') == ['operative_config.gin', 'results.json']
   assert not (here / 'halfcheetah_fwdbwd' / 'smtl').exists()  # unfinished
-  with tarfile.open(here / 'halfcheetah_vel' / 'smtl' / 'trained_state.tar.gz') as tar:
-    assert sorted(m.name for m in tar.getmembers() if m.isfile()) == [
-        'halfcheetah_vel/smtl/seed_0/checkpoints_trained/LATEST',
-        'halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz']
-  assert _script(here, 'snapshot.sh', env).returncode == 0  # collected: no inflight copy left
-  assert [f.split('/seed_0/')[0] for f in _files(here / 'inflight')] == [
-      'halfcheetah_fwdbwd/smtl'] * 3
+  assert _script(here, 'snapshot.sh', env).returncode == 0  # collected: only the trained state
+  assert _files(here / 'inflight') == [  # of the evaluated run and the unfinished run are left
+      'halfcheetah_fwdbwd/smtl/seed_0/a name with  spaces .json.gz',
+      'halfcheetah_fwdbwd/smtl/seed_0/checkpoints/LATEST.gz',
+      'halfcheetah_fwdbwd/smtl/seed_0/checkpoints/ckpt-3/arrays.npz.gz',
+      'halfcheetah_vel/smtl/seed_0/checkpoints_trained/LATEST.gz',
+      'halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz.gz',
+      'halfcheetah_vel/smtl/seed_0/operative_config.gin.gz',
+      'halfcheetah_vel/smtl/seed_0/results.json.gz']
   shutil.rmtree(root)
   assert _script(here, 'restore.sh', env).returncode == 0
   assert (root / 'halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz').read_text() \
       == 'trained'
+
+
+@pytest.fixture
+def sharing(sandbox):
+  """An SMTL run evaluating (its checkpoint repeats its trained state's dataset) and another
+  run evaluating its training (--trained_run), with files large enough to be shared."""
+  here, root, env = sandbox
+  dataset, weights = os.urandom(200_000), os.urandom(100_000)
+  vel = root / 'halfcheetah_vel' / 'smtl' / 'seed_0'
+  shutil.rmtree(vel)
+  pos2neg = root / 'halfcheetah_pos2neg' / 'smtl' / 'seed_0'
+  for run, checkpoint in ((vel, 'ckpt-101'), (pos2neg, 'ckpt-1')):
+    for folder, name in (('checkpoints_trained', 'ckpt-0'), ('checkpoints', checkpoint)):
+      (run / folder / name).mkdir(parents=True)
+      (run / folder / 'LATEST').write_text(name)
+      (run / folder / name / 'arrays.npz').write_bytes(dataset)
+      (run / folder / name / 'variables.data').write_bytes(weights)
+      (run / folder / name / 'progress.json').write_text(f'{run.parent.parent.name} {folder}')
+    _write(str(run / 'items' / 'adapt_000.json'), '{}')
+  return here, root, env
+
+
+def test_repeated_bytes_are_kept_once_and_restored_whole(sharing):
+  here, root, env = sharing
+  done = _script(here, 'snapshot.sh', env)
+  assert done.returncode == 0, done.stderr
+  kept = here / 'inflight'
+  trained = 'halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0'
+  for name in ('arrays.npz', 'variables.data'):
+    assert (kept / trained / f'{name}.gz').is_file()  # the evaluated run's trained state: whole
+    for shared in ('halfcheetah_vel/smtl/seed_0/checkpoints/ckpt-101',
+                   'halfcheetah_pos2neg/smtl/seed_0/checkpoints_trained/ckpt-0',
+                   'halfcheetah_pos2neg/smtl/seed_0/checkpoints/ckpt-1'):
+      assert not (kept / shared / f'{name}.gz').exists()
+      assert (kept / shared / f'{name}.same').read_text().split()[1] == f'{trained}/{name}.gz'
+  assert (kept / 'halfcheetah_pos2neg/smtl/seed_0/checkpoints/ckpt-1/progress.json.gz').is_file()
+
+  original = root.parent / 'original'
+  root.rename(original)
+  done = _script(here, 'restore.sh', env)
+  assert done.returncode == 0, done.stderr
+  for run in ('halfcheetah_vel/smtl/seed_0', 'halfcheetah_pos2neg/smtl/seed_0'):
+    assert _files(root / run) == _files(original / run)
+    for name in _files(root / run):
+      assert filecmp.cmp(root / run / name, original / run / name, shallow=False), name
+
+
+def test_a_pointer_whose_bytes_changed_is_refused(sharing):
+  here, root, env = sharing
+  assert _script(here, 'snapshot.sh', env).returncode == 0
+  trained = here / 'inflight/halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz.gz'
+  trained.write_bytes(b'not the same')  # e.g. a damaged checkout
+  done = _script(here, 'snapshot.sh', env, 'maml')  # the SMTL mirrors are not redone
+  assert done.returncode == 1 and 'no longer holds those bytes' in done.stderr
+  shutil.rmtree(root)
+  done = _script(here, 'restore.sh', env)
+  assert done.returncode == 1
+  assert re.search(r'cannot unpack inflight/halfcheetah_pos2neg/smtl/seed_0/\S+/arrays\.npz\.same '
+                   r'\(inflight/halfcheetah_vel/\S+ does not hold the bytes it names\)', done.stderr)
+  assert not (root / 'halfcheetah_pos2neg' / 'smtl' / 'seed_0').exists()  # no partial run
 
 
 def test_collect_refuses_an_evaluated_run_without_its_trained_state(sandbox):

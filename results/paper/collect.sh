@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Copies what a finished run under ~/smtl-runs/paper keeps in the repository into
 # results/paper/<experiment>/<algorithm>/: its results.json, operative config and TensorBoard
-# events, and, for a run that another queued run evaluates (EVALUATED in paths.sh), its
-# trained state as trained_state.tar.gz (paths <experiment>/<algorithm>/seed_0/checkpoints_trained/,
-# which restore.sh unpacks). results.json is copied last: queue.sh skips a run whose results are
-# here, so a collection cut short leaves the run to be collected again. Runs already collected
-# and unfinished runs are left alone; committing is the caller's (then snapshot.sh drops their
-# inflight/ copies).
+# events. The trained state of a run that another queued run evaluates (EVALUATED in paths.sh)
+# stays where snapshot.sh keeps it, in inflight/<experiment>/<algorithm>/seed_0/checkpoints_trained/
+# (restore.sh unpacks it): a second copy here would add its tens of MB to the submission again.
+# Such a run is collected only once it has its trained state. results.json is copied last:
+# queue.sh skips a run whose results are here, so a collection cut short leaves the run to be
+# collected again. Runs already collected and unfinished runs are left alone; committing is the
+# caller's (then snapshot.sh keeps only what is not committed).
 #
 #   results/paper/collect.sh [experiment/algorithm...]   (default: every finished run)
 set -eu
@@ -32,10 +33,6 @@ for run_dir in "$ROOT"/*/*/seed_0; do
   for events in "$run_dir"/events.out.tfevents.*; do
     [ -f "$events" ] && cp "$events" "$committed/"
   done
-  if $evaluated; then
-    tar -czf "$committed/trained_state.tar.gz.new" -C "$ROOT" "$relative/seed_0/checkpoints_trained"
-    mv "$committed/trained_state.tar.gz.new" "$committed/trained_state.tar.gz"
-  fi
   cp "$run_dir/results.json" "$committed/"
   echo "collected $relative into results/paper/$relative/"
 done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Unpacks into ~/smtl-runs/paper every run kept in results/paper/ whose run directory is missing
-# there: the snapshots of snapshot.sh (inflight/<experiment>/<algorithm>/seed_0/), then committed
+# there: the snapshots of snapshot.sh (inflight/<experiment>/<algorithm>/seed_0/, where a file
+# `<name>.same` stands for the kept file under inflight/ that it names, checked by its sha256), then committed
 # trained states (<experiment>/<algorithm>/trained_state.tar.gz, with their results.json: another
 # run may evaluate them).
 # A run directory that holds a checkpoint or results is never touched; one that holds neither
@@ -33,9 +34,17 @@ for kept in "$HERE"/inflight/*/*/seed_0; do
   rm -rf "$ROOT/$relative.restoring"
   failed=""
   while IFS= read -r -d '' file; do
+    file=${file#./}
     mkdir -p "$ROOT/$relative.restoring/$(dirname "$file")"
-    gzip -dc "$kept/$file" > "$ROOT/$relative.restoring/${file%.gz}" || { failed=$file; break; }
-  done < <(cd "$kept" && find . -type f -name '*.gz' -print0)
+    case $file in
+      *.same)  # the same bytes as the kept file it names (snapshot.sh's share)
+        read -r sum target < "$kept/$file"
+        { echo "$sum  $HERE/inflight/$target" | sha256sum --check --status 2>/dev/null \
+            && gzip -dc "$HERE/inflight/$target" > "$ROOT/$relative.restoring/${file%.same}"; } \
+          || { failed="$file (inflight/$target does not hold the bytes it names)"; break; } ;;
+      *) gzip -dc "$kept/$file" > "$ROOT/$relative.restoring/${file%.gz}" || { failed=$file; break; } ;;
+    esac
+  done < <(cd "$kept" && find . -type f \( -name '*.gz' -o -name '*.same' \) -print0)
   if [ -n "$failed" ]; then
     rm -rf "$ROOT/$relative.restoring"
     echo "restore.sh: cannot unpack inflight/$relative/$failed; $relative not restored." >&2

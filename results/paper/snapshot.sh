@@ -3,16 +3,23 @@
 # results/paper/inflight/<experiment>/<algorithm>/seed_0/, every file gzipped on its own (`gzip -n`:
 # the same file gives the same bytes), so that a lost home directory costs at most the work since
 # the last snapshot (`restore.sh`, called by queue.sh, unpacks them). Files that did not change
-# since the previous snapshot (e.g. an SMTL run's trained state while it evaluates) give the same
-# git blobs, so committing snapshot after snapshot stores each such file once.
+# since the previous snapshot give the same git blobs, so committing snapshot after snapshot
+# stores each such file once.
+#
+# A file whose bytes are already kept under inflight/ at another path (a checkpoint saved again
+# under a new name with the same dataset, the trained state that a checkpoint repeats, the
+# trained state of a run that evaluates another run's training) is kept as a pointer
+# `<name>.same` naming that path instead of a second copy: a submission counts every file it adds
+# or deletes, however often git stores its bytes, and an SMTL trained state is about 40 MB.
 #
 # A run's checkpoint is written between two of its units, and a snapshot taken while a unit runs
 # holds the previous checkpoint, from which the run resumes losing nothing but time.
 # A finished run keeps, until its results are committed as
 # results/paper/<experiment>/<algorithm>/results.json, only its results, operative config and
-# TensorBoard events; a finished run that another queued run evaluates (EVALUATED in paths.sh)
-# keeps its trained state (`checkpoints_trained/`) too, until that is committed as
-# results/paper/<experiment>/<algorithm>/trained_state.tar.gz. Oracle runs (minutes) are left out.
+# TensorBoard events; a finished run that another run evaluates (EVALUATED in paths.sh) keeps its
+# trained state (`checkpoints_trained/`) too, unless it is committed as
+# results/paper/<experiment>/<algorithm>/trained_state.tar.gz (the MAML runs' form). Oracle runs
+# (minutes) are left out.
 #
 #   results/paper/snapshot.sh [algorithm...]   (default: every algorithm; e.g. `maml` alone)
 set -eu
@@ -43,8 +50,8 @@ pids=$(echo $pids)
 [ -z "$pids" ] || kill -STOP $pids 2>/dev/null || true
 
 # mirror <run directory> <destination> [path...]: the given paths of the run (default: all but
-# its .lock), each file gzipped; replaces the destination whole, or on a failure keeps the
-# previous mirror and returns 1.
+# its .lock), each file gzipped, repeated bytes shared (share); replaces the destination whole,
+# or on a failure keeps the previous mirror and returns 1.
 mirror() {
   local source=$1 destination=$2; shift 2
   local paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(.)
@@ -59,11 +66,54 @@ mirror() {
     echo "snapshot.sh: could not copy $source/$failed; the previous snapshot is kept." >&2
     return 1
   fi
+  share "$destination"
   rm -rf "$destination" && mv "$destination.new" "$destination"
 }
 
-status=0
+# sums <directory>: "<sha256> <path>" for the gzipped files over 64 kB under the directory (paths
+# relative to it), those of checkpoints_trained/ first.
+sums() {
+  [ -d "$1" ] || return 0
+  (cd "$1" && find . -type f -name '*.gz' -size +64k -print0 | xargs -0 -r sha256sum \
+     | sed 's#  \./# #' | sort -k2,2 \
+     | awk '{print ($2 ~ /^checkpoints_trained\//) ? 0 : 1, $0}' | sort -s -k1,1 | cut -d' ' -f2-)
+}
+
+# share <destination>: in the new mirror <destination>.new, replaces each gzipped file whose
+# bytes are kept in the trained state of another run that queued runs evaluate (EVALUATED; kept
+# as long as its mirror), or at a path of this mirror listed before it, by <name>.same, holding
+# "<sha256 of the gzipped bytes> <that path relative to inflight/>". The trained state of an
+# EVALUATED run stays whole.
+share() {
+  local destination=$1 relative=${1#$HERE/inflight/}
+  local evaluated=false
+  [[ " $EVALUATED " == *" ${relative%/seed_0} "* ]] && evaluated=true
+  local -A kept_at=()
+  local sum path other
+  for other in $EVALUATED; do
+    [ "$other/seed_0" != "$relative" ] || continue
+    while read -r sum path; do
+      [ -n "${kept_at[$sum]:-}" ] || kept_at[$sum]=$other/seed_0/checkpoints_trained/$path
+    done < <(sums "$HERE/inflight/$other/seed_0/checkpoints_trained")
+  done
+  while read -r sum path; do
+    if [ -n "${kept_at[$sum]:-}" ] && ! { $evaluated && [[ $path == checkpoints_trained/* ]]; }; then
+      printf '%s %s\n' "$sum" "${kept_at[$sum]}" > "$destination.new/${path%.gz}.same"
+      rm "$destination.new/$path"
+    else
+      kept_at[$sum]=$relative/$path
+    fi
+  done < <(sums "$destination.new")
+}
+
+# The runs that others evaluate first, so that the others share their trained state as it is now.
+run_dirs=()
+for relative in $EVALUATED; do run_dirs+=("$ROOT/$relative/seed_0"); done
 for run_dir in "$ROOT"/*/*/seed_0; do
+  [[ " $EVALUATED " == *" $(dirname "${run_dir#$ROOT/}") "* ]] || run_dirs+=("$run_dir")
+done
+status=0
+for run_dir in "${run_dirs[@]}"; do
   [ -d "$run_dir" ] || continue
   relative=${run_dir#$ROOT/}
   experiment=${relative%%/*}
@@ -92,4 +142,12 @@ for run_dir in "$ROOT"/*/*/seed_0; do
   fi
 done
 find "$HERE/inflight" -mindepth 1 -type d -empty -delete
+while IFS= read -r -d '' pointer; do
+  read -r sum target < "$pointer"
+  if ! echo "$sum  $HERE/inflight/$target" | sha256sum --check --status 2>/dev/null; then
+    echo "snapshot.sh: ${pointer#$HERE/} names inflight/$target, which no longer holds those" \
+         "bytes; run snapshot.sh again before committing (it keeps a copy then)." >&2
+    status=1
+  fi
+done < <(find "$HERE/inflight" -type f -name '*.same' -print0)
 exit $status

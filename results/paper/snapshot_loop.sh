@@ -4,7 +4,8 @@
 # An SMTL run's snapshot is tens of MB of new data while it trains (its dataset grows), so take
 # those by hand once a session (`results/paper/snapshot.sh smtl` and a commit of
 # results/paper/inflight); while it evaluates only its small per-task results change, so loop on it
-# then (`snapshot_loop.sh smtl`).
+# then (`snapshot_loop.sh smtl`). A snapshot that would take the session's submission past its
+# budget (submission_size.sh) is not committed.
 #
 #   setsid nohup results/paper/snapshot_loop.sh [algorithm...] > /dev/null 2>&1 < /dev/null &
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +16,12 @@ while true; do
   sleep 1800
   results/paper/snapshot.sh $algorithms >> ~/smtl-runs/logs/snapshot.log 2>&1
   git add results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1
-  git commit -q -m "results/paper/inflight: snapshot of unfinished issue-13 runs ($(date -u +%FT%TZ))" \
-    -- results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1
+  if results/paper/submission_size.sh >> ~/smtl-runs/logs/snapshot.log 2>&1; then
+    git commit -q -m "results/paper/inflight: snapshot of unfinished issue-13 runs ($(date -u +%FT%TZ))" \
+      -- results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1
+  else
+    git reset -q -- results/paper/inflight
+    echo "$(date -u +%FT%TZ) not committed: the submission would pass its budget" \
+      >> ~/smtl-runs/logs/snapshot.log
+  fi
 done

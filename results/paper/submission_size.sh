@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Estimates this session's submission against the workplace's limit on a submission's diffs
+# (256 MiB of diffs over all its commits, a file added in one commit and deleted in a later one
+# counted twice; a submission over it is refused whole, as session 15's was). Counts, for every
+# commit since the session's base and for what is staged, the bytes of each file version it adds
+# or deletes (a modified file: both versions), times 1.25 (binary files travel base85-encoded).
+# Prints the estimate in MiB; exits 1 when it exceeds the budget.
+#
+#   results/paper/submission_size.sh            (budget: SMTL_SUBMISSION_BUDGET_MIB, default 160)
+#
+# The base is the commit the session's branch was created at (its oldest reflog entry), or
+# SMTL_SUBMISSION_BASE.
+set -eu
+cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
+budget=${SMTL_SUBMISSION_BUDGET_MIB:-160}
+branch=$(git symbolic-ref --short HEAD)
+base=${SMTL_SUBMISSION_BASE:-$(git reflog show --format=%H "$branch" | tail -1)}
+zero=0000000000000000000000000000000000000000
+
+# bytes <raw diff lines>: the sizes of the blobs they name, old and new.
+bytes() {
+  local total=0 old new
+  while read -r _ _ old new _; do
+    [ "$old" = "$zero" ] || total=$((total + $(git cat-file -s "$old")))
+    [ "$new" = "$zero" ] || total=$((total + $(git cat-file -s "$new")))
+  done
+  echo $total
+}
+
+total=0
+for commit in $(git rev-list "$base..HEAD"); do
+  total=$((total + $(git diff-tree --no-renames --no-commit-id -r "$commit^" "$commit" | bytes)))
+done
+total=$((total + $(git diff --cached --raw --no-abbrev --no-renames | bytes)))
+mib=$((total * 5 / 4 / 1048576))
+echo "submission since ${base:0:7}: about $mib MiB of diffs (budget $budget MiB, limit 256)"
+[ "$mib" -le "$budget" ]
