@@ -12,13 +12,22 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$(git -C "$HERE" rev-parse --show-toplevel)" || exit 1
 mkdir -p ~/smtl-runs/logs
 algorithms=${*:-maml}
+subject="results/paper/inflight: snapshot of unfinished issue-13 runs"
 while true; do
   sleep 1800
   results/paper/snapshot.sh $algorithms >> ~/smtl-runs/logs/snapshot.log 2>&1
   git add results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1
-  if results/paper/submission_size.sh >> ~/smtl-runs/logs/snapshot.log 2>&1; then
-    git commit -q -m "results/paper/inflight: snapshot of unfinished issue-13 runs ($(date -u +%FT%TZ))" \
-      -- results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1
+  # A snapshot replaces this loop's previous one when nothing was committed since (only the last
+  # state is needed to resume, and the submission then carries no intermediate dataset).
+  amend=()
+  if [[ $(git log -1 --format=%s) == "$subject "* ]] && [ -n "${committed:-}" ] \
+     && [ "$(git rev-parse HEAD)" = "$committed" ]; then
+    amend=(--amend)
+  fi
+  if results/paper/submission_size.sh "${amend[@]}" >> ~/smtl-runs/logs/snapshot.log 2>&1; then
+    git commit -q "${amend[@]}" -m "$subject ($(date -u +%FT%TZ))" \
+      -- results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1 \
+      && committed=$(git rev-parse HEAD)
   else
     git reset -q -- results/paper/inflight
     echo "$(date -u +%FT%TZ) not committed: the submission would pass its budget" \

@@ -6,7 +6,9 @@
 # or deletes (a modified file: both versions), times 1.25 (binary files travel base85-encoded).
 # Prints the estimate in MiB; exits 1 when it exceeds the budget.
 #
-#   results/paper/submission_size.sh            (budget: SMTL_SUBMISSION_BUDGET_MIB, default 160)
+#   results/paper/submission_size.sh [--amend]  (budget: SMTL_SUBMISSION_BUDGET_MIB, default 160)
+#
+# --amend: as if the staged changes replaced the last commit (git commit --amend).
 #
 # The base is the commit the session's branch was created at (its oldest reflog entry), or
 # SMTL_SUBMISSION_BASE.
@@ -27,11 +29,13 @@ bytes() {
   echo $total
 }
 
+last=HEAD
+[ "${1:-}" = --amend ] && last=HEAD^
 total=0
-for commit in $(git rev-list "$base..HEAD"); do
+for commit in $(git rev-list "$base..$last"); do
   total=$((total + $(git diff-tree --no-renames --no-commit-id -r "$commit^" "$commit" | bytes)))
 done
-total=$((total + $(git diff --cached --raw --no-abbrev --no-renames | bytes)))
+total=$((total + $(git diff --cached --raw --no-abbrev --no-renames "$last" | bytes)))
 mib=$((total * 5 / 4 / 1048576))
 echo "submission since ${base:0:7}: about $mib MiB of diffs (budget $budget MiB, limit 256)"
 [ "$mib" -le "$budget" ]
