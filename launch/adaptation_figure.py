@@ -132,25 +132,33 @@ def table(records: List[Dict], with_references: bool = True) -> str:
       lines.append(f"| {name} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} "
                    f"| {_mean_hours(runs, 'train_wall_seconds')} "
                    f"| {_mean_hours(runs, evaluation_seconds)} |")
-      spread = [f'{value:.1f}' for value in task_spread(runs)]
-      spread += [''] * (n_iterations - len(spread))
-      lines.append(f"| {algorithm}: sd over test tasks | | | {' | '.join(spread)} | | | |")
+      lines.append(_sd_row(algorithm, task_spread(runs), n_iterations))
     for reference in known:
       mark = sources.setdefault(reference.source, len(sources) + 1)
       cells = [f'{value:.1f}' for value in reference.returns]
       cells += [''] * (n_iterations - len(cells))
       lines.append(f"| {reference.label} [{mark}] | | 40 | {' | '.join(cells)} | | | |")
+      if reference.spread is not None:
+        lines.append(_sd_row(reference.label, reference.spread, n_iterations))
     lines.append('')
   lines.append('Mean return over test tasks (seeds pooled) with a 95% bootstrap confidence '
                'interval; iteration k follows k rounds of real adaptation samples; '
                'the sd rows give the spread of the per-task returns (seeds pooled; population '
-               'sd), to compare with reference plots whose bars are +-1 sd over tasks. Samples and '
+               'sd), to compare with reference plots whose bars are +-1 sd over tasks (a '
+               "reference's sd row: those bars' half-lengths, measured on its plot). Samples and "
                'wall times are means over seeds (wall time: this machine, one job at a time; '
                'evaluation: total minus training, or the whole run where it evaluated another '
                'run\'s training).')
   for source, mark in sources.items():
     lines += ['', f'[{mark}] {source}.']
   return '\n'.join(lines)
+
+
+def _sd_row(label: str, spread, n_iterations: int) -> str:
+  """The table row '<label>: sd over test tasks' with one sd per adaptation iteration."""
+  cells = [f'{value:.1f}' for value in spread]
+  cells += [''] * (n_iterations - len(cells))
+  return f"| {label}: sd over test tasks | | | {' | '.join(cells)} | | | |"
 
 
 def task_spread(runs: List[Dict]) -> List[float]:

@@ -1,13 +1,22 @@
 """Numbers the original code produced, drawn beside ours (never used to set anything).
 
 Mean return over the 40 test tasks after 0, 1, 2, 3 adaptation iterations, by experiment and
-algorithm. An entry with one value is a policy without updates (an oracle).
+algorithm. An entry with one value is a policy without updates (an oracle). Where known, an
+entry also carries the spread over test tasks (+-1 sd) at each of those iterations.
 """
 import dataclasses
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 SMTL_SOURCE = ("authors' SMTL runs (nlandolfi/slbo branch maml, notebooks/ALL.ipynb, read off "
-               "the plot, +-1-3%)")
+               "the plot, +-1-3%; sd over test tasks: the plot's error bars measured in pixels)")
+# The SMTL spreads: half-lengths of the error bars of ALL.ipynb's 8-panel plot (ax[0, 0] HCFB =
+# halfcheetah_fwdbwd, ax[0, 1] HCP = halfcheetah_vel, ax[0, 2] HCF = halfcheetah_vel_full), drawn
+# there as plt.errorbar(x, np.mean(R, axis=0), yerr=np.std(R, axis=0)) with R one row per test task
+# (40 evaluation jobs): population sd (ddof=0), as our task_spread. Measured on the notebook's
+# embedded PNG: pixel rows mapped to returns by a linear fit of the y-axis ticks; bar ends are
+# snapped to whole pixels, so +-0.5 px = +-0.14 (fwdbwd), +-0.11 (vel), +-0.10 (vel_full). The bar
+# midpoints reproduce the means above within 0.35 (vel, vel_full) and 0.4 (fwdbwd), and the
+# notebook's single-panel plots of the same arrays give the same spreads within 0.2.
 MAML_SOURCE = 'Finn et al. 2017, Fig. 5 (cbfinn/maml_rl icml/ result files, 40 goals)'
 # The MAML runs behind those files, per maml_rl's test scripts (maml_examples/test_maml_cheetah*.py);
 # each differs from its launcher's setting (20 episodes per task, KL 0.01, up to 800 iterations).
@@ -23,11 +32,15 @@ class Reference:
   label: str         # legend and table label
   source: str
   returns: Tuple[float, ...]
+  # +-1 sd over the test tasks at each iteration of `returns`, read off the same plot (in pixels,
+  # see above); None where not known.
+  spread: Optional[Tuple[float, ...]] = None
 
 
 REFERENCES: Dict[str, Tuple[Reference, ...]] = {
     'halfcheetah_vel': (
-        Reference('smtl', 'SMTL (original code)', SMTL_SOURCE, (-30.5, -32.0, -27.7, -26.8)),
+        Reference('smtl', 'SMTL (original code)', SMTL_SOURCE, (-30.5, -32.0, -27.7, -26.8),
+                  spread=(25.6, 21.9, 20.2, 20.0)),
         Reference('maml', 'MAML-TRPO (original code)', MAML_VEL_SOURCE,
                   (-129.5, -78.6, -66.6, -60.8)),
         Reference('oracle', 'oracle (maml_rl)', MAML_SOURCE, (-54.5,)),
@@ -35,10 +48,12 @@ REFERENCES: Dict[str, Tuple[Reference, ...]] = {
                   (-255.0, -254.0, -247.0, -231.0)),
     ),
     'halfcheetah_vel_full': (
-        Reference('smtl', 'SMTL (original code)', SMTL_SOURCE, (-29.4, -29.7, -28.1, -28.3)),
+        Reference('smtl', 'SMTL (original code)', SMTL_SOURCE, (-29.4, -29.7, -28.1, -28.3),
+                  spread=(20.7, 21.0, 20.4, 20.6)),
     ),
     'halfcheetah_fwdbwd': (
-        Reference('smtl', 'SMTL (original code)', SMTL_SOURCE, (727.0, 731.0, 751.0, 758.0)),
+        Reference('smtl', 'SMTL (original code)', SMTL_SOURCE, (727.0, 731.0, 751.0, 758.0),
+                  spread=(14.0, 12.0, 22.3, 18.1)),
         Reference('maml', 'MAML-TRPO (original code)', MAML_FWDBWD_SOURCE,
                   (-50.7, 293.2, 313.5, 315.7)),
         Reference('oracle', 'oracle (maml_rl)', MAML_SOURCE, (442.7,)),

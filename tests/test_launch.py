@@ -205,6 +205,26 @@ def test_the_table_gives_the_spread_over_test_tasks_of_the_seeds_pooled():
   assert '| smtl: sd over test tasks | | | 11.2 | 0.0 | | | |' in table
 
 
+def test_a_reference_with_a_spread_gets_its_sd_row_after_its_mean_row():
+  from launch import adaptation_figure
+  from launch import references as references_lib
+  def record(experiment):
+    tasks = [{'task': [1.0], 'returns': [-10.0, 1.0], 'adapt_samples': [0, 4000]}]
+    return results_lib.make_results(experiment, 'smtl', 0, 'halfcheetah_vel', 'halfcheetah_vel',
+                                    10, 0, tasks)
+  smtl, = [r for r in references_lib.for_experiment('halfcheetah_vel') if r.algorithm == 'smtl']
+  assert smtl.spread is not None and len(smtl.spread) == len(smtl.returns)
+  lines = adaptation_figure.table([record('halfcheetah_vel')]).splitlines()
+  row = f"| {smtl.label}: sd over test tasks | | | {' | '.join(f'{v:.1f}' for v in smtl.spread)} | | | |"
+  assert row == '| SMTL (original code): sd over test tasks | | | 25.6 | 21.9 | 20.2 | 20.0 | | | |'
+  assert lines[lines.index(row) - 1].startswith(f'| {smtl.label} [')
+  # references without a spread (MAML here) and experiments without references get no such row
+  assert not any(line.startswith('| MAML-TRPO (original code): sd') for line in lines)
+  assert 'original code): sd' not in adaptation_figure.table([record('point_nav')])
+  assert 'original code): sd' not in adaptation_figure.table([record('halfcheetah_vel')],
+                                                             with_references=False)
+
+
 def test_every_launch_module_can_be_imported_in_one_process():
   """Launchers with flags of the same name (--out) define them only when run as the program, so
   every launch module can share a process, as a test session does."""
