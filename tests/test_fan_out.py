@@ -2,6 +2,7 @@
 results, and a killed run finishes only what is missing."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_two_workers_give_the_sequential_results(tmp_path, sequential):
     assert parallel[key] == sequential[key], key
   run_dir = os.path.join(tmp_path, 'halfcheetah_vel', 'smtl', 'seed_0')
   assert sorted(os.listdir(os.path.join(run_dir, fan_out.ITEMS))) == [  # uppercase first
-      'TRAINED'] + [f'adapt_{i:03d}.json' for i in range(4)]
+      'TRAINED'] + [f'adapt_{i:03d}.json' for i in range(4)] + ['adapt_wall_seconds.json']
   assert sorted(os.listdir(os.path.join(run_dir, 'policies'))) == [
       f'test_task_{i:02d}' for i in range(4)]
 
@@ -61,18 +62,26 @@ def test_a_killed_run_finishes_only_the_missing_test_tasks(tmp_path, sequential)
   process = subprocess.Popen(COMMAND + [f'--root_dir={tmp_path}', *WORKERS],
                              cwd=main.REPO_ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
-  items = os.path.join(tmp_path, 'halfcheetah_vel', 'smtl', 'seed_0', fan_out.ITEMS)
+  run_dir = os.path.join(tmp_path, 'halfcheetah_vel', 'smtl', 'seed_0')
+  items = os.path.join(run_dir, fan_out.ITEMS)
+  wall_record = fan_out.wall_path(run_dir, 'adapt')
   deadline = time.time() + 900
   while time.time() < deadline and process.poll() is None:
-    if os.path.isdir(items) and [n for n in os.listdir(items) if n.endswith('.json')]:
+    if os.path.exists(wall_record):  # written once the driver has a finished item
       break
     time.sleep(0.2)
   assert process.poll() is None, 'the run ended before it could be killed'
   os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers
   process.wait()
   kept = {name: os.path.getmtime(os.path.join(items, name)) for name in os.listdir(items)
-          if name.endswith('.json')}
+          if re.fullmatch(r'adapt_\d{3}\.json', name)}
   assert 1 <= len(kept) < 4
+  with open(wall_record) as f:
+    wall_before_kill = json.load(f)['wall_seconds']
+  with open(os.path.join(run_dir, 'checkpoints', 'LATEST')) as f:
+    with open(os.path.join(run_dir, 'checkpoints', f.read().strip(), 'progress.json')) as g:
+      checkpointed = json.load(g)['progress']['wall_seconds']
+  assert wall_before_kill > checkpointed  # the killed driver's share is not in the checkpoint
   done = _run(tmp_path, *WORKERS)
   assert f'{4 - len(kept)} of 4 test-task items to adapt' in done.stderr
   for name, modified in kept.items():  # finished test tasks are not adapted again
@@ -80,6 +89,12 @@ def test_a_killed_run_finishes_only_the_missing_test_tasks(tmp_path, sequential)
   resumed = _results(tmp_path)
   assert resumed['test_tasks'] == sequential['test_tasks']
   assert resumed['eval_real_samples'] == sequential['eval_real_samples']
+  # The resuming process rewrote TRAINED after it started, then adapted the missing items:
+  # its own working time is at least the span between, and the killed one's comes on top.
+  adapted = [os.path.getmtime(os.path.join(items, name)) for name in os.listdir(items)
+             if re.fullmatch(r'adapt_\d{3}\.json', name) and name not in kept]
+  resumed_share = max(adapted) - os.path.getmtime(os.path.join(items, 'TRAINED'))
+  assert resumed['wall_seconds'] >= wall_before_kill + resumed_share
 
 
 def test_items_of_an_earlier_training_are_moved_aside(tmp_path):

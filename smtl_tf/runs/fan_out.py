@@ -6,6 +6,8 @@
            rebuilds the algorithm from operative_config.gin, then per item:
            Phase.run_item(index) from the trained state -> records, runners' step counts
            -> written atomically to items/<phase>_<index>.json
+      -> as each item finishes, the driver records the run's working time in
+         items/<phase>_wall_seconds.json (a resumed phase counts the killed processes' time)
       -> merge in item order into progress.test_records and the runners' counters
 
 Item files are kept only for the trained state they started from (`claim_items`): after a
@@ -54,6 +56,30 @@ def read_item(run_dir: str, phase: str, index: int) -> Optional[Dict]:
     logging.warning('%s is unreadable; its item is adapted again.', path)
     return None
   return item if isinstance(item, dict) and {'records', 'steps'} <= set(item) else None
+
+
+def wall_path(run_dir: str, phase: str) -> str:
+  return os.path.join(run_dir, ITEMS, f'{phase}_wall_seconds.json')
+
+
+def write_wall_seconds(run_dir: str, phase: str, trained_state: str, seconds: float) -> None:
+  """Records the run's working time as of an item's end, for the items of this trained state."""
+  directory.write_json(wall_path(run_dir, phase),
+                       {'trained_state': trained_state, 'wall_seconds': seconds})
+
+
+def read_wall_seconds(run_dir: str, phase: str, trained_state: str) -> Optional[float]:
+  """The working time recorded when the phase's last item from this trained state finished, or
+  None if there is no such record (none yet, unreadable, or of another training)."""
+  try:
+    with open(wall_path(run_dir, phase)) as f:
+      record = json.load(f)
+  except (OSError, ValueError):
+    return None
+  if not isinstance(record, dict) or record.get('trained_state') != trained_state:
+    return None
+  seconds = record.get('wall_seconds')
+  return float(seconds) if isinstance(seconds, (int, float)) else None
 
 
 def share_gpus() -> None:

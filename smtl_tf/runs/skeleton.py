@@ -169,6 +169,12 @@ class Run:
     """Working time of the run: before the last restore plus since then."""
     return self._wall_before + time.time() - self._started
 
+  def catch_up(self, wall_seconds: Optional[float]) -> None:
+    """Takes the working time before this process from `wall_seconds` (recorded after the
+    restored checkpoint, e.g. by a killed fan-out's driver) when it is ahead of the checkpoint's."""
+    if wall_seconds is not None:
+      self._wall_before = max(self._wall_before, wall_seconds)
+
   def save(self, progress: RunProgress, trained: bool = False) -> None:
     """Checkpoints progress, the TF objects, arrays, streams and counters."""
     progress.wall_seconds = self.wall_seconds()
@@ -254,14 +260,16 @@ class Workers:
 
 def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) -> None:
   """The phase's items over worker processes, merged into progress and the runners' counters
-  (those of the end of training plus every item's), as if run unit by unit here."""
+  (those of the end of training plus every item's), as if run unit by unit here. The working
+  time is recorded as each item finishes, so a resumed phase counts the killed processes' time."""
   from smtl_tf.runs import fan_out  # pylint: disable=g-import-not-at-top
-  run.save(progress)  # the driver's state before the workers start
   trained = run.trained.read_record()
   # The items start from this trained state with these settings (a retraining or another
   # configuration in the same directory does not reuse them).
   identity = hashlib.sha256((json.dumps(trained, sort_keys=True)
                              + (config_lib.read(run.run_dir) or '')).encode()).hexdigest()
+  run.catch_up(fan_out.read_wall_seconds(run.run_dir, phase.name, identity))
+  run.save(progress)  # the driver's state before the workers start
   meter, finished = None, []
 
   def on_start(done_before: int) -> None:
@@ -270,6 +278,7 @@ def _run_items(run: Run, phase: Phase, progress: RunProgress, workers: Workers) 
     finished.extend([None] * done_before)
 
   def on_done(index: int, item: Dict) -> None:
+    fan_out.write_wall_seconds(run.run_dir, phase.name, identity, run.wall_seconds())
     finished.append(index)
     run.logger.test_records(index * len(item['records']), item['records'])
     means = np.mean([record['returns'] for record in item['records']], axis=0)
