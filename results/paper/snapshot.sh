@@ -133,7 +133,7 @@ for run_dir in "${run_dirs[@]}"; do
   done
   if [[ " $EVALUATED " == *" $experiment/$algorithm "* ]] && [ ! -f "$committed/trained_state.tar.gz" ]; then
     mirror "$run_dir" "$kept" "${summary[@]}" checkpoints_trained || { status=1; continue; }
-    echo "$relative: finished; trained state kept until committed ($(du -sh "$kept" | cut -f1))"
+    echo "$relative: finished; trained state kept for the runs that evaluate it ($(du -sh "$kept" | cut -f1))"
   elif [ ! -f "$committed/results.json" ]; then
     mirror "$run_dir" "$kept" "${summary[@]}" || { status=1; continue; }
     echo "$relative: finished; results kept until committed"
