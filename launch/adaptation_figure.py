@@ -9,7 +9,7 @@ rows. The command line is launch/plot_adaptation.py.
 import collections
 import math
 import os
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import matplotlib
 import numpy as np
@@ -154,8 +154,9 @@ def table(records: List[Dict], with_references: bool = True) -> str:
   return '\n'.join(lines)
 
 
-def _sd_row(label: str, spread, n_iterations: int) -> str:
-  """The table row '<label>: sd over test tasks' with one sd per adaptation iteration."""
+def _sd_row(label: str, spread: Sequence[float], n_iterations: int) -> str:
+  """The table row '<label>: sd over test tasks' with one sd per adaptation iteration
+  (spread: [<= n_iterations])."""
   cells = [f'{value:.1f}' for value in spread]
   cells += [''] * (n_iterations - len(cells))
   return f"| {label}: sd over test tasks | | | {' | '.join(cells)} | | | |"

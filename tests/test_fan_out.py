@@ -97,6 +97,19 @@ def test_a_killed_run_finishes_only_the_missing_test_tasks(tmp_path, sequential)
   assert resumed['wall_seconds'] >= wall_before_kill + resumed_share
 
 
+def test_the_working_time_record_counts_only_for_its_trained_state(tmp_path):
+  run_dir = str(tmp_path)
+  os.makedirs(os.path.join(run_dir, fan_out.ITEMS))
+  assert fan_out.read_wall_seconds(run_dir, 'adapt', 'trained') is None  # none yet
+  fan_out.write_wall_seconds(run_dir, 'adapt', 'trained', 125.5)
+  assert fan_out.read_wall_seconds(run_dir, 'adapt', 'trained') == 125.5
+  assert fan_out.read_wall_seconds(run_dir, 'adapt', 'retrained') is None  # another training
+  assert fan_out.read_wall_seconds(run_dir, 'evaluate', 'trained') is None  # another phase
+  with open(fan_out.wall_path(run_dir, 'adapt'), 'w') as f:
+    f.write('{"trained_state": "trained", "wall_sec')  # cut short
+  assert fan_out.read_wall_seconds(run_dir, 'adapt', 'trained') is None
+
+
 def test_items_of_an_earlier_training_are_moved_aside(tmp_path):
   items = tmp_path / fan_out.ITEMS
   fan_out.claim_items(str(tmp_path), 'training A')

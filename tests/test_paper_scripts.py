@@ -1,9 +1,10 @@
 """results/paper's snapshot.sh and restore.sh keep long runs across lost home directories: a
-snapshot and a restore give the run directory back, bytes kept once however many paths repeat
-them, and a finished run keeps what is not yet committed; collect.sh copies finished runs into
+snapshot and a restore give the run directory back, the content of a large file kept once
+however many paths repeat it, and a finished run keeps what is not yet committed; collect.sh copies finished runs into
 the repository. Run on a sandbox copy
 (SMTL_PAPER_ROOT), never on ~/smtl-runs."""
 import filecmp
+import gzip
 import os
 import re
 import shutil
@@ -161,8 +162,8 @@ def test_collect_keeps_finished_runs_and_ends_their_snapshots(sandbox):
       'events.out.tfevents.1.host', 'operative_config.gin', 'results.json']
   assert _files(here / 'halfcheetah_vel' / 'smtl') == ['operative_config.gin', 'results.json']
   assert not (here / 'halfcheetah_fwdbwd' / 'smtl').exists()  # unfinished
-  assert _script(here, 'snapshot.sh', env).returncode == 0  # collected: only the trained state
-  assert _files(here / 'inflight') == [  # of the evaluated run and the unfinished run are left
+  assert _script(here, 'snapshot.sh', env).returncode == 0  # collected: the unfinished run and
+  assert _files(here / 'inflight') == [  # the evaluated run's trained state (with its summary)
       'halfcheetah_fwdbwd/smtl/seed_0/a name with  spaces .json.gz',
       'halfcheetah_fwdbwd/smtl/seed_0/checkpoints/LATEST.gz',
       'halfcheetah_fwdbwd/smtl/seed_0/checkpoints/ckpt-3/arrays.npz.gz',
@@ -225,15 +226,80 @@ def test_a_pointer_whose_bytes_changed_is_refused(sharing):
   here, root, env = sharing
   assert _script(here, 'snapshot.sh', env).returncode == 0
   trained = here / 'inflight/halfcheetah_vel/smtl/seed_0/checkpoints_trained/ckpt-0/arrays.npz.gz'
-  trained.write_bytes(b'not the same')  # e.g. a damaged checkout
+  with gzip.open(trained, 'wb') as f:  # e.g. a damaged checkout
+    f.write(b'not the same')
   done = _script(here, 'snapshot.sh', env, 'maml')  # the SMTL mirrors are not redone
-  assert done.returncode == 1 and 'no longer holds those bytes' in done.stderr
+  assert done.returncode == 2 and 'does not hold that content' in done.stderr
   shutil.rmtree(root)
   done = _script(here, 'restore.sh', env)
   assert done.returncode == 1
   assert re.search(r'cannot unpack inflight/halfcheetah_pos2neg/smtl/seed_0/\S+/arrays\.npz\.same '
-                   r'\(inflight/halfcheetah_vel/\S+ does not hold the bytes it names\)', done.stderr)
+                   r'\(inflight/halfcheetah_vel/\S+ does not hold the content it names\)',
+                   done.stderr)
   assert not (root / 'halfcheetah_pos2neg' / 'smtl' / 'seed_0').exists()  # no partial run
+  assert (root / 'halfcheetah_fwdbwd' / 'smtl' / 'seed_0').is_dir()  # the others are restored
+
+
+def test_an_evaluated_run_keeps_its_trained_state_once_finished_and_collected(sharing):
+  here, root, env = sharing
+  assert _script(here, 'snapshot.sh', env).returncode == 0
+  vel = root / 'halfcheetah_vel' / 'smtl' / 'seed_0'
+  _write(str(vel / 'results.json'), '{"algorithm": "smtl"}')
+  _write(str(vel / 'operative_config.gin'), 'x = 1\n')
+  assert _script(here, 'collect.sh', env, 'halfcheetah_vel/smtl').returncode == 0
+  done = _script(here, 'snapshot.sh', env)
+  assert done.returncode == 0, done.stderr
+  assert [f for f in _files(here / 'inflight/halfcheetah_vel/smtl/seed_0') if 'ckpt' in f] == [
+      'checkpoints_trained/ckpt-0/arrays.npz.gz', 'checkpoints_trained/ckpt-0/progress.json.gz',
+      'checkpoints_trained/ckpt-0/variables.data.gz']
+  original = root.parent / 'original'
+  root.rename(original)
+  done = _script(here, 'restore.sh', env)
+  assert done.returncode == 0, done.stderr
+  for run in ('halfcheetah_vel/smtl/seed_0/checkpoints_trained', 'halfcheetah_pos2neg/smtl/seed_0'):
+    for name in _files(original / run):
+      assert filecmp.cmp(root / run / name, original / run / name, shallow=False), name
+
+  # A finished evaluated run whose trained state went missing keeps its previous snapshot.
+  shutil.rmtree(original / 'halfcheetah_vel/smtl/seed_0/checkpoints_trained')
+  before = _files(here / 'inflight')
+  done = _script(here, 'snapshot.sh', {**env, 'SMTL_PAPER_ROOT': str(original)})
+  assert done.returncode == 1 and 'has no checkpoints_trained/' in done.stderr
+  assert _files(here / 'inflight') == before
+
+
+def _git(repo, *args):
+  return subprocess.run(['git', '-C', str(repo), *args], capture_output=True, text=True,
+                        check=True).stdout.strip()
+
+
+def test_submission_size_counts_every_version_added_or_deleted(tmp_path):
+  repo = tmp_path / 'repo'
+  (repo / 'results' / 'paper').mkdir(parents=True)
+  shutil.copy(os.path.join(SCRIPTS, 'submission_size.sh'), repo / 'results' / 'paper')
+  _git(tmp_path, 'init', '-q', '-b', 'main', str(repo))
+  for key, value in (('user.name', 'test'), ('user.email', 'test@example.com')):
+    _git(repo, 'config', key, value)
+  _git(repo, 'add', '.')
+  _git(repo, 'commit', '-q', '-m', 'base')
+  base = _git(repo, 'rev-parse', 'HEAD')
+  (repo / 'dataset').write_bytes(os.urandom(2 << 20))  # 2 MiB
+  _git(repo, 'add', 'dataset')
+  _git(repo, 'commit', '-q', '-m', 'added')
+  _git(repo, 'rm', '-q', 'dataset')
+  _git(repo, 'commit', '-q', '-m', 'deleted')
+
+  def size(*args, **env):
+    return subprocess.run(['bash', str(repo / 'results' / 'paper' / 'submission_size.sh'), *args],
+                          env={**os.environ, **env}, capture_output=True, text=True)
+
+  done = size(SMTL_SUBMISSION_BASE=base)  # added and deleted: 2 x 2 MiB x 1.3
+  assert done.returncode == 0 and 'about 5 MiB' in done.stdout, done.stdout + done.stderr
+  assert size(SMTL_SUBMISSION_BASE=base, SMTL_SUBMISSION_BUDGET_MIB='4').returncode == 1
+  _git(repo, 'checkout', 'HEAD^', '--', 'dataset')  # staged: the deletion undone
+  assert 'about 2 MiB' in size('--amend', SMTL_SUBMISSION_BASE=base).stdout  # amended away
+  done = size(SMTL_SUBMISSION_BASE='0' * 40)
+  assert done.returncode == 2 and 'no base commit' in done.stderr
 
 
 def test_collect_refuses_an_evaluated_run_without_its_trained_state(sandbox):

@@ -14,6 +14,7 @@ means are printed beside: a check of the estimate where the same training was ru
 """
 import json
 import sys
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
@@ -31,9 +32,10 @@ AUTHORS_GOALS = (
     1.7464146092825317, 0.275386527756438, 0.00211481676132097, 1.2958350976765327)
 
 
-def estimate(results: dict, goals=AUTHORS_GOALS, degree: int = 2):
-  """Per adaptation iteration: (mean over the run's tasks, residual sd of the fit, the fit's
-  mean over `goals`)."""
+def estimate(results: dict, goals: Sequence[float] = AUTHORS_GOALS,
+             degree: int = 2) -> Tuple[float, List[Tuple[float, float, float]]]:
+  """The run's mean goal velocity, and per adaptation iteration (mean return over the run's
+  tasks, residual sd of the fit, the fit's mean over `goals` [n_goals])."""
   tasks = np.array([task['task'][0] for task in results['test_tasks']])  # [n_tasks]
   returns = np.array([task['returns'] for task in results['test_tasks']])  # [n_tasks, n_iter]
   rows = []

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Unpacks into ~/smtl-runs/paper every run kept in results/paper/ whose run directory is missing
 # there: the snapshots of snapshot.sh (inflight/<experiment>/<algorithm>/seed_0/, where a file
-# `<name>.same` stands for the kept file under inflight/ that it names, checked by its sha256), then committed
+# `<name>.same` stands for the kept file under inflight/ that it names, its content checked
+# against the sha256 the pointer gives), then committed
 # trained states (<experiment>/<algorithm>/trained_state.tar.gz, with their results.json: another
 # run may evaluate them).
 # A run directory that holds a checkpoint or results is never touched; one that holds neither
@@ -38,10 +39,12 @@ for kept in "$HERE"/inflight/*/*/seed_0; do
     mkdir -p "$ROOT/$relative.restoring/$(dirname "$file")"
     case $file in
       *.same)  # the same bytes as the kept file it names (snapshot.sh's share)
-        read -r sum target < "$kept/$file"
-        { echo "$sum  $HERE/inflight/$target" | sha256sum --check --status 2>/dev/null \
-            && gzip -dc "$HERE/inflight/$target" > "$ROOT/$relative.restoring/${file%.same}"; } \
-          || { failed="$file (inflight/$target does not hold the bytes it names)"; break; } ;;
+        sum="" target=""
+        read -r sum target < "$kept/$file" || true
+        restored=$ROOT/$relative.restoring/${file%.same}
+        { [ -n "$target" ] && gzip -dc "$HERE/inflight/$target" > "$restored" 2>/dev/null \
+            && [ "$(sha256sum < "$restored" | cut -d' ' -f1)" = "$sum" ]; } \
+          || { failed="$file (inflight/$target does not hold the content it names)"; break; } ;;
       *) gzip -dc "$kept/$file" > "$ROOT/$relative.restoring/${file%.gz}" || { failed=$file; break; } ;;
     esac
   done < <(cd "$kept" && find . -type f \( -name '*.gz' -o -name '*.same' \) -print0)

@@ -6,7 +6,7 @@
 # since the previous snapshot give the same git blobs, so committing snapshot after snapshot
 # stores each such file once.
 #
-# A file whose bytes are already kept under inflight/ at another path (a checkpoint saved again
+# A file over 64 kB whose content is already kept under inflight/ at another path (a checkpoint saved again
 # under a new name with the same dataset, the trained state that a checkpoint repeats, the
 # trained state of a run that evaluates another run's training) is kept as a pointer
 # `<name>.same` naming that path instead of a second copy: a submission counts every file it adds
@@ -61,49 +61,73 @@ mirror() {
     mkdir -p "$destination.new/$(dirname "$file")"
     if ! gzip -nc "$source/$file" > "$destination.new/$file.gz"; then failed=$file; break; fi
   done < <(cd "$source" && find "${paths[@]}" -type f ! -name .lock -print0 2>/dev/null)
+  if [ -z "$failed" ] && ! share "$destination"; then
+    rm -rf "$destination.new"
+    echo "snapshot.sh: could not share the repeated files of $source; the previous snapshot is" \
+         "kept." >&2
+    return 1
+  fi
   if [ -n "$failed" ]; then
     rm -rf "$destination.new"
     echo "snapshot.sh: could not copy $source/$failed; the previous snapshot is kept." >&2
     return 1
   fi
-  share "$destination"
   rm -rf "$destination" && mv "$destination.new" "$destination"
 }
 
-# sums <directory>: "<sha256> <path>" for the gzipped files over 64 kB under the directory (paths
-# relative to it), those of checkpoints_trained/ first.
-sums() {
-  [ -d "$1" ] || return 0
-  (cd "$1" && find . -type f -name '*.gz' -size +64k -print0 | xargs -0 -r sha256sum \
-     | sed 's#  \./# #' | sort -k2,2 \
-     | awk '{print ($2 ~ /^checkpoints_trained\//) ? 0 : 1, $0}' | sort -s -k1,1 | cut -d' ' -f2-)
+# content_sum <gzipped file>: the sha256 of its content.
+content_sum() {
+  local sum
+  sum=$(gzip -dc "$1" | sha256sum; exit "${PIPESTATUS[0]}") || return 1
+  echo "${sum%% *}"
 }
 
-# share <destination>: in the new mirror <destination>.new, replaces each gzipped file whose
-# bytes are kept in the trained state of another run that queued runs evaluate (EVALUATED; kept
-# as long as its mirror), or at a path of this mirror listed before it, by <name>.same, holding
-# "<sha256 of the gzipped bytes> <that path relative to inflight/>". The trained state of an
-# EVALUATED run stays whole.
+# sums <directory>: "<sha256 of the content> <path>" for the gzipped files over 64 kB under the
+# directory (paths relative to it), those of checkpoints_trained/ first.
+sums() {
+  local directory=$1 file sum
+  [ -d "$directory" ] || return 0
+  while IFS= read -r -d '' file; do
+    sum=$(content_sum "$directory/$file") || return 1
+    printf '%s %s\n' "$sum" "${file#./}"
+  done < <(cd "$directory" && {
+             find ./checkpoints_trained -type f -name '*.gz' -size +64k -print0 2>/dev/null \
+               | LC_ALL=C sort -z
+             find . -path ./checkpoints_trained -prune -o -type f -name '*.gz' -size +64k -print0 \
+               | LC_ALL=C sort -z; })
+}
+
+# share <destination>: in the new mirror <destination>.new, replaces each gzipped file over 64 kB
+# whose content is kept in the trained state of another run that queued runs evaluate
+# (EVALUATED; kept as long as its mirror), or at a path of this mirror listed before it, by
+# <name>.same, holding "<sha256 of the content> <that path relative to inflight/>". The trained
+# state of an EVALUATED run stays whole. Returns 1 if a file cannot be read or replaced.
 share() {
-  local destination=$1 relative=${1#$HERE/inflight/}
+  local destination=$1 relative=${1#"$HERE/inflight/"}
   local evaluated=false
   [[ " $EVALUATED " == *" ${relative%/seed_0} "* ]] && evaluated=true
   local -A kept_at=()
-  local sum path other
+  local listing line sum path other
+  listing=$(mktemp) || return 1
   for other in $EVALUATED; do
     [ "$other/seed_0" != "$relative" ] || continue
-    while read -r sum path; do
+    sums "$HERE/inflight/$other/seed_0/checkpoints_trained" > "$listing" || { rm -f "$listing"; return 1; }
+    while IFS= read -r line; do
+      sum=${line%% *} path=${line#* }
       [ -n "${kept_at[$sum]:-}" ] || kept_at[$sum]=$other/seed_0/checkpoints_trained/$path
-    done < <(sums "$HERE/inflight/$other/seed_0/checkpoints_trained")
+    done < "$listing"
   done
-  while read -r sum path; do
+  sums "$destination.new" > "$listing" || { rm -f "$listing"; return 1; }
+  while IFS= read -r line; do
+    sum=${line%% *} path=${line#* }
     if [ -n "${kept_at[$sum]:-}" ] && ! { $evaluated && [[ $path == checkpoints_trained/* ]]; }; then
-      printf '%s %s\n' "$sum" "${kept_at[$sum]}" > "$destination.new/${path%.gz}.same"
-      rm "$destination.new/$path"
+      { printf '%s %s\n' "$sum" "${kept_at[$sum]}" > "$destination.new/${path%.gz}.same" \
+          && rm "$destination.new/$path"; } || { rm -f "$listing"; return 1; }
     else
       kept_at[$sum]=$relative/$path
     fi
-  done < <(sums "$destination.new")
+  done < "$listing"
+  rm -f "$listing"
 }
 
 # The runs that others evaluate first, so that the others share their trained state as it is now.
@@ -132,6 +156,12 @@ for run_dir in "${run_dirs[@]}"; do
     [ -f "$events" ] && summary+=("$(basename "$events")")
   done
   if [[ " $EVALUATED " == *" $experiment/$algorithm "* ]] && [ ! -f "$committed/trained_state.tar.gz" ]; then
+    if [ ! -f "$run_dir/checkpoints_trained/LATEST" ]; then
+      echo "snapshot.sh: $relative has finished but has no checkpoints_trained/, which runs" \
+           "evaluate; its previous snapshot is kept." >&2
+      status=1
+      continue
+    fi
     mirror "$run_dir" "$kept" "${summary[@]}" checkpoints_trained || { status=1; continue; }
     echo "$relative: finished; trained state kept for the runs that evaluate it ($(du -sh "$kept" | cut -f1))"
   elif [ ! -f "$committed/results.json" ]; then
@@ -142,12 +172,15 @@ for run_dir in "${run_dirs[@]}"; do
   fi
 done
 find "$HERE/inflight" -mindepth 1 -type d -empty -delete
+# A pointer whose file no longer holds its content: exit 2 (snapshot_loop.sh then commits nothing).
 while IFS= read -r -d '' pointer; do
-  read -r sum target < "$pointer"
-  if ! echo "$sum  $HERE/inflight/$target" | sha256sum --check --status 2>/dev/null; then
-    echo "snapshot.sh: ${pointer#$HERE/} names inflight/$target, which no longer holds those" \
-         "bytes; run snapshot.sh again before committing (it keeps a copy then)." >&2
-    status=1
+  sum="" target=""
+  read -r sum target < "$pointer" || true
+  if [ -z "$target" ] || [ ! -f "$HERE/inflight/$target" ] \
+     || [ "$(content_sum "$HERE/inflight/$target" 2>/dev/null)" != "$sum" ]; then
+    echo "snapshot.sh: ${pointer#"$HERE/"} names inflight/$target, which does not hold that" \
+         "content; run snapshot.sh again before committing (it keeps a copy then)." >&2
+    status=2
   fi
 done < <(find "$HERE/inflight" -type f -name '*.same' -print0)
 exit $status

@@ -13,24 +13,33 @@ cd "$(git -C "$HERE" rev-parse --show-toplevel)" || exit 1
 mkdir -p ~/smtl-runs/logs
 algorithms=${*:-maml}
 subject="results/paper/inflight: snapshot of unfinished issue-13 runs"
+log=~/smtl-runs/logs/snapshot.log
+committed=""
 while true; do
   sleep 1800
-  results/paper/snapshot.sh $algorithms >> ~/smtl-runs/logs/snapshot.log 2>&1
-  git add results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1
-  # A snapshot replaces this loop's previous one when nothing was committed since (only the last
-  # state is needed to resume, and the submission then carries no intermediate dataset).
-  amend=()
-  if [[ $(git log -1 --format=%s) == "$subject "* ]] && [ -n "${committed:-}" ] \
-     && [ "$(git rev-parse HEAD)" = "$committed" ]; then
-    amend=(--amend)
+  results/paper/snapshot.sh $algorithms >> $log 2>&1
+  if [ $? -eq 2 ]; then
+    echo "$(date -u +%FT%TZ) not committed: a snapshot names content it does not hold" >> $log
+    continue
   fi
-  if results/paper/submission_size.sh "${amend[@]}" >> ~/smtl-runs/logs/snapshot.log 2>&1; then
-    git commit -q "${amend[@]}" -m "$subject ($(date -u +%FT%TZ))" \
-      -- results/paper/inflight >> ~/smtl-runs/logs/snapshot.log 2>&1 \
-      && committed=$(git rev-parse HEAD)
+  git add results/paper/inflight >> $log 2>&1
+  # A snapshot replaces this loop's previous one while nothing was committed after it (only the
+  # last state is needed to resume, and the submission then carries no intermediate dataset).
+  amend=()
+  [ -n "$committed" ] && [ "$(git rev-parse HEAD)" = "$committed" ] && amend=(--amend)
+  results/paper/submission_size.sh "${amend[@]}" >> $log 2>&1
+  size=$?
+  if [ $size -ne 0 ]; then
+    git reset -q -- results/paper/inflight
+    [ $size -eq 1 ] && why="the submission would pass its budget" || why="its size is unknown"
+    echo "$(date -u +%FT%TZ) not committed: $why" >> $log
+    continue
+  fi
+  [ ${#amend[@]} -eq 0 ] || [ "$(git rev-parse HEAD)" = "$committed" ] || amend=()  # moved since
+  if git commit -q "${amend[@]}" -m "$subject ($(date -u +%FT%TZ))" -- results/paper/inflight \
+       >> $log 2>&1; then
+    committed=$(git rev-parse HEAD)
   else
     git reset -q -- results/paper/inflight
-    echo "$(date -u +%FT%TZ) not committed: the submission would pass its budget" \
-      >> ~/smtl-runs/logs/snapshot.log
   fi
 done

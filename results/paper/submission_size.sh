@@ -2,9 +2,10 @@
 # Estimates this session's submission against the workplace's limit on a submission's diffs
 # (256 MiB of diffs over all its commits, a file added in one commit and deleted in a later one
 # counted twice; a submission over it is refused whole, as session 15's was). Counts, for every
-# commit since the session's base and for what is staged, the bytes of each file version it adds
-# or deletes (a modified file: both versions), times 1.25 (binary files travel base85-encoded).
-# Prints the estimate in MiB; exits 1 when it exceeds the budget.
+# commit since the commit the session started from and for what is staged, the bytes of each
+# file version it adds or deletes (a modified file: both versions), times 1.3 (binary files
+# travel base85-encoded). Prints the estimate in MiB; exits 1 when it exceeds the budget, 2 when
+# it cannot tell.
 #
 #   results/paper/submission_size.sh [--amend]  (budget: SMTL_SUBMISSION_BUDGET_MIB, default 160)
 #
@@ -15,16 +16,21 @@
 set -eu
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 budget=${SMTL_SUBMISSION_BUDGET_MIB:-160}
-branch=$(git symbolic-ref --short HEAD)
-base=${SMTL_SUBMISSION_BASE:-$(git reflog show --format=%H "$branch" | tail -1)}
+branch=$(git symbolic-ref --short HEAD) || exit 2
+base=${SMTL_SUBMISSION_BASE:-$(git reflog show --format=%H "$branch" 2>/dev/null | tail -1)}
+if [ -z "$base" ] || ! git merge-base --is-ancestor "$base" HEAD 2>/dev/null; then
+  echo "submission_size.sh: no base commit ('$base' from $branch's reflog is none of HEAD's);" \
+       "give SMTL_SUBMISSION_BASE=<the commit the session started from>" >&2
+  exit 2
+fi
 zero=0000000000000000000000000000000000000000
 
 # bytes <raw diff lines>: the sizes of the blobs they name, old and new.
 bytes() {
   local total=0 old new
   while read -r _ _ old new _; do
-    [ "$old" = "$zero" ] || total=$((total + $(git cat-file -s "$old")))
-    [ "$new" = "$zero" ] || total=$((total + $(git cat-file -s "$new")))
+    [ "$old" = "$zero" ] || total=$((total + $(git cat-file -s "$old" || echo 0)))
+    [ "$new" = "$zero" ] || total=$((total + $(git cat-file -s "$new" || echo 0)))
   done
   echo $total
 }
@@ -36,6 +42,6 @@ for commit in $(git rev-list "$base..$last"); do
   total=$((total + $(git diff-tree --no-renames --no-commit-id -r "$commit^" "$commit" | bytes)))
 done
 total=$((total + $(git diff --cached --raw --no-abbrev --no-renames "$last" | bytes)))
-mib=$((total * 5 / 4 / 1048576))
+mib=$((total * 13 / 10 / 1048576))
 echo "submission since ${base:0:7}: about $mib MiB of diffs (budget $budget MiB, limit 256)"
 [ "$mib" -le "$budget" ]
