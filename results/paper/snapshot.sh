@@ -173,11 +173,15 @@ for run_dir in "${run_dirs[@]}"; do
 done
 find "$HERE/inflight" -mindepth 1 -type d -empty -delete
 # A pointer whose file no longer holds its content: exit 2 (snapshot_loop.sh then commits nothing).
+# Each named file is read once, however many pointers name it.
+declare -A content_of=()
 while IFS= read -r -d '' pointer; do
   sum="" target=""
   read -r sum target < "$pointer" || true
-  if [ -z "$target" ] || [ ! -f "$HERE/inflight/$target" ] \
-     || [ "$(content_sum "$HERE/inflight/$target" 2>/dev/null)" != "$sum" ]; then
+  if [ -n "$target" ] && [ -f "$HERE/inflight/$target" ] && [ -z "${content_of[$target]:-}" ]; then
+    content_of[$target]=$(content_sum "$HERE/inflight/$target" 2>/dev/null) || content_of[$target]=unreadable
+  fi
+  if [ -z "$target" ] || [ "${content_of[$target]:-missing}" != "$sum" ]; then
     echo "snapshot.sh: ${pointer#"$HERE/"} names inflight/$target, which does not hold that" \
          "content; run snapshot.sh again before committing (it keeps a copy then)." >&2
     status=2
