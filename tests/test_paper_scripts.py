@@ -300,6 +300,10 @@ def test_submission_size_counts_every_version_added_or_deleted(tmp_path):
   assert 'about 2 MiB' in size('--amend', SMTL_SUBMISSION_BASE=base).stdout  # amended away
   done = size(SMTL_SUBMISSION_BASE='0' * 40)
   assert done.returncode == 2 and 'no base commit' in done.stderr
+  _git(repo, 'reset', '-q', 'HEAD')
+  assert 'since ' + base[:7] + ': about 5 MiB' in size().stdout  # the reflog's oldest commit
+  _git(repo, 'config', 'smtl.submissionBase', _git(repo, 'rev-parse', 'HEAD^'))  # a later session
+  assert 'about 2 MiB' in size().stdout  # the deletion alone: 2 MiB x 1.3, rounded down
 
 
 def test_collect_refuses_an_evaluated_run_without_its_trained_state(sandbox):

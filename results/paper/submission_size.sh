@@ -11,15 +11,18 @@
 #
 # --amend: as if the staged changes replaced the last commit (git commit --amend).
 #
-# The base is the commit the session's branch was created at (its oldest reflog entry), or
-# SMTL_SUBMISSION_BASE.
+# The base is SMTL_SUBMISSION_BASE, else `git config smtl.submissionBase`, else the commit the
+# session's branch was created at (its oldest reflog entry). A checkout that survived the last
+# session keeps that session's reflog too; set the base at the start of such a session with
+# `git config smtl.submissionBase $(git rev-parse HEAD)`.
 set -eu
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 budget=${SMTL_SUBMISSION_BUDGET_MIB:-160}
 branch=$(git symbolic-ref --short HEAD) || exit 2
-base=${SMTL_SUBMISSION_BASE:-$(git reflog show --format=%H "$branch" 2>/dev/null | tail -1)}
+base=${SMTL_SUBMISSION_BASE:-$(git config smtl.submissionBase || git reflog show --format=%H "$branch" 2>/dev/null | tail -1)}
 if [ -z "$base" ] || ! git merge-base --is-ancestor "$base" HEAD 2>/dev/null; then
-  echo "submission_size.sh: no base commit ('$base' from $branch's reflog is none of HEAD's);" \
+  echo "submission_size.sh: no base commit ('$base', from SMTL_SUBMISSION_BASE, git config" \
+       "smtl.submissionBase or $branch's reflog, is none of HEAD's);" \
        "give SMTL_SUBMISSION_BASE=<the commit the session started from>" >&2
   exit 2
 fi
