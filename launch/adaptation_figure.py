@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from launch import references as references_lib  # noqa: E402
 from smtl_tf.runs import results as results_lib  # noqa: E402
 from smtl_tf.runs.logger import format_seconds  # noqa: E402
+from smtl_tf.statistics import bootstrap_mean_ci  # noqa: E402
 
 COLOURS = {'smtl': 'tab:blue', 'maml': 'tab:red', 'oracle': 'tab:green',
            'task_blind': 'tab:gray', 'random': 'black'}
@@ -133,6 +134,8 @@ def table(records: List[Dict], with_references: bool = True) -> str:
                    f"| {_mean_hours(runs, 'train_wall_seconds')} "
                    f"| {_mean_hours(runs, evaluation_seconds)} |")
       lines.append(_sd_row(algorithm, task_spread(runs), n_iterations))
+      if len(cells) > 1 and cells[1]:
+        lines.append(_gain_row(algorithm, adaptation_gain(runs), n_iterations))
     for reference in known:
       mark = sources.setdefault(reference.source, len(sources) + 1)
       cells = [f'{value:.1f}' for value in reference.returns]
@@ -145,7 +148,10 @@ def table(records: List[Dict], with_references: bool = True) -> str:
                'interval; iteration k follows k rounds of real adaptation samples; '
                'the sd rows give the spread of the per-task returns (seeds pooled; population '
                'sd), to compare with reference plots whose bars are +-1 sd over tasks (a '
-               "reference's sd row: those bars' half-lengths, measured on its plot). Samples and "
+               "reference's sd row: those bars' half-lengths, measured on its plot); the gain "
+               'rows give the mean over test tasks of the return after k iterations less the '
+               'return of the same task before adaptation, with a paired 95% bootstrap '
+               'confidence interval and the number of tasks whose return rose. Samples and '
                'wall times are means over seeds (wall time: this machine, one job at a time; '
                'evaluation: total minus training, or the whole run where it evaluated another '
                'run\'s training).')
@@ -160,6 +166,33 @@ def _sd_row(label: str, spread: Sequence[float], n_iterations: int) -> str:
   cells = [f'{value:.1f}' for value in spread]
   cells += [''] * (n_iterations - len(cells))
   return f"| {label}: sd over test tasks | | | {' | '.join(cells)} | | | |"
+
+
+def _gain_row(label: str, gains: Sequence[Dict], n_iterations: int) -> str:
+  """The table row '<label>: gain over iteration 0' (gains: adaptation_gain's rows, from
+  iteration 1)."""
+  cells = [''] + [f"{row['mean']:+.1f} [{row['ci_low']:+.1f}, {row['ci_high']:+.1f}]; "
+                  f"{row['n_up']}/{row['n']} up" for row in gains]
+  cells += [''] * (n_iterations - len(cells))
+  return f"| {label}: gain over iteration 0 | | | {' | '.join(cells)} | | | |"
+
+
+def adaptation_gain(runs: List[Dict]) -> List[Dict]:
+  """Per adaptation iteration k >= 1, the per-task gain return_k - return_0 over the test tasks
+  of all runs (seeds) pooled, each task paired with itself before adaptation.
+
+  Returns:
+    [{'iteration', 'mean', 'ci_low', 'ci_high', 'n', 'n_up'}] for k = 1 .. the fewest
+    iterations any task has, less one; 'n_up' counts tasks whose return rose.
+  """
+  returns = [task['returns'] for task in pooled_tasks(runs)]
+  n_iterations = min(len(task_returns) for task_returns in returns)
+  returns = np.array([r[:n_iterations] for r in returns], dtype=np.float64)  # [tasks, iterations]
+  rows = []
+  for k in range(1, n_iterations):
+    gains = returns[:, k] - returns[:, 0]
+    rows.append({'iteration': k, **bootstrap_mean_ci(gains), 'n_up': int(np.sum(gains > 0))})
+  return rows
 
 
 def task_spread(runs: List[Dict]) -> List[float]:

@@ -205,6 +205,32 @@ def test_the_table_gives_the_spread_over_test_tasks_of_the_seeds_pooled():
   assert '| smtl: sd over test tasks | | | 11.2 | 0.0 | | | |' in table
 
 
+def test_the_gain_row_pairs_each_task_with_itself_before_adaptation():
+  from launch import adaptation_figure
+  def record(seed, returns):
+    tasks = [{'task': [1.0], 'returns': list(r), 'adapt_samples': [0, 4000, 8000]}
+             for r in returns]
+    return results_lib.make_results('e', 'smtl', seed, 'halfcheetah_vel', 'halfcheetah_vel', 10, 0,
+                                    tasks)
+  # the tasks' levels differ by 100s, their gains by 1: unpaired, the gain would be lost in the
+  # spread of the levels
+  runs = [record(0, [(-300.0, -298.0, -299.0), (-10.0, -8.0, -11.0)]),
+          record(1, [(-150.0, -148.0, -149.0)])]
+  first, second = adaptation_figure.adaptation_gain(runs)
+  assert (first['iteration'], first['n'], first['n_up']) == (1, 3, 3)
+  assert first['mean'] == pytest.approx(2.0) and first['ci_low'] == pytest.approx(2.0)
+  assert second['mean'] == pytest.approx(1 / 3) and second['n_up'] == 2
+  assert -1.0 <= second['ci_low'] < second['mean'] < second['ci_high'] <= 1.0
+  lines = adaptation_figure.table(runs, with_references=False).splitlines()
+  sd_row, = [i for i, line in enumerate(lines) if line.startswith('| smtl: sd over test tasks')]
+  gain_row = lines[sd_row + 1]
+  assert gain_row.startswith('| smtl: gain over iteration 0 | | |  | +2.0 [+2.0, +2.0]; 3/3 up | +0.3 [')
+  # an algorithm without updates gets no gain row
+  oracle = results_lib.make_results('e', 'oracle', 0, 'halfcheetah_vel', 'halfcheetah_vel', 10, 0,
+                                    [{'task': [1.0], 'returns': [-5.0], 'adapt_samples': [0]}])
+  assert 'oracle: gain' not in adaptation_figure.table([oracle], with_references=False)
+
+
 def test_a_reference_with_a_spread_gets_its_sd_row_after_its_mean_row():
   from launch import adaptation_figure
   from launch import references as references_lib
