@@ -185,11 +185,9 @@ def adaptation_gain(runs: List[Dict]) -> List[Dict]:
     [{'iteration', 'mean', 'ci_low', 'ci_high', 'n', 'n_up'}] for k = 1 .. the fewest
     iterations any task has, less one; 'n_up' counts tasks whose return rose.
   """
-  returns = [task['returns'] for task in pooled_tasks(runs)]
-  n_iterations = min(len(task_returns) for task_returns in returns)
-  returns = np.array([r[:n_iterations] for r in returns], dtype=np.float64)  # [tasks, iterations]
+  returns = _task_returns(runs)
   rows = []
-  for k in range(1, n_iterations):
+  for k in range(1, returns.shape[1]):
     gains = returns[:, k] - returns[:, 0]
     rows.append({'iteration': k, **bootstrap_mean_ci(gains), 'n_up': int(np.sum(gains > 0))})
   return rows
@@ -198,9 +196,15 @@ def adaptation_gain(runs: List[Dict]) -> List[Dict]:
 def task_spread(runs: List[Dict]) -> List[float]:
   """Population standard deviation of the per-task return at each adaptation iteration, over
   the test tasks of all runs (seeds) pooled."""
+  return [float(sd) for sd in np.std(_task_returns(runs), axis=0)]
+
+
+def _task_returns(runs: List[Dict]) -> np.ndarray:
+  """[tasks, iterations] per-task returns of all runs (seeds) pooled, up to the fewest iterations
+  any task has."""
   returns = [task['returns'] for task in pooled_tasks(runs)]
   n_iterations = min(len(task_returns) for task_returns in returns)
-  return [float(sd) for sd in np.std([r[:n_iterations] for r in returns], axis=0)]
+  return np.array([r[:n_iterations] for r in returns], dtype=np.float64)
 
 
 def evaluation_seconds(run: Dict):
