@@ -128,13 +128,14 @@ def table(records: List[Dict], with_references: bool = True) -> str:
       cells = [f"{row['mean']:.1f} [{row['ci_low']:.1f}, {row['ci_high']:.1f}]" for row in pool(runs)]
       train = sum(r['train_real_samples'] for r in runs) / len(runs)
       n_tasks = len(runs[0]['test_tasks'])
-      name = f'{algorithm} (no update)' if len(cells) == 1 else algorithm
+      adapts = len(cells) > 1
+      name = algorithm if adapts else f'{algorithm} (no update)'
       cells += [''] * (n_iterations - len(cells))
       lines.append(f"| {name} | {len(runs)} | {n_tasks} | {' | '.join(cells)} | {train:,.0f} "
                    f"| {_mean_hours(runs, 'train_wall_seconds')} "
                    f"| {_mean_hours(runs, evaluation_seconds)} |")
       lines.append(_sd_row(algorithm, task_spread(runs), n_iterations))
-      if len(cells) > 1 and cells[1]:
+      if adapts:
         lines.append(_gain_row(algorithm, adaptation_gain(runs), n_iterations))
     for reference in known:
       mark = sources.setdefault(reference.source, len(sources) + 1)
@@ -163,9 +164,8 @@ def table(records: List[Dict], with_references: bool = True) -> str:
 def _sd_row(label: str, spread: Sequence[float], n_iterations: int) -> str:
   """The table row '<label>: sd over test tasks' with one sd per adaptation iteration
   (spread: [<= n_iterations])."""
-  cells = [f'{value:.1f}' for value in spread]
-  cells += [''] * (n_iterations - len(cells))
-  return f"| {label}: sd over test tasks | | | {' | '.join(cells)} | | | |"
+  return _iteration_row(f'{label}: sd over test tasks', [f'{value:.1f}' for value in spread],
+                        n_iterations)
 
 
 def _gain_row(label: str, gains: Sequence[Dict], n_iterations: int) -> str:
@@ -173,8 +173,14 @@ def _gain_row(label: str, gains: Sequence[Dict], n_iterations: int) -> str:
   iteration 1)."""
   cells = [''] + [f"{row['mean']:+.1f} [{row['ci_low']:+.1f}, {row['ci_high']:+.1f}]; "
                   f"{row['n_up']}/{row['n']} up" for row in gains]
-  cells += [''] * (n_iterations - len(cells))
-  return f"| {label}: gain over iteration 0 | | | {' | '.join(cells)} | | | |"
+  return _iteration_row(f'{label}: gain over iteration 0', cells, n_iterations)
+
+
+def _iteration_row(label: str, cells: Sequence[str], n_iterations: int) -> str:
+  """A table row with one cell per adaptation iteration (cells: [<= n_iterations]) and the
+  seeds, tasks, samples and wall-time columns left empty."""
+  cells = list(cells) + [''] * (n_iterations - len(cells))
+  return f"| {label} | | | {' | '.join(cells)} | | | |"
 
 
 def adaptation_gain(runs: List[Dict]) -> List[Dict]:
