@@ -1,10 +1,10 @@
 """A forward/backward run's returns split by direction (a reading aid).
 
 On `halfcheetah_fwdbwd` a test task is a direction: +1 (run forward) or -1 (run backward). This
-prints, per direction and adaptation iteration, the number of test tasks, their mean return and
-its sd, then the mean over all tasks, and that mean re-weighted to the original SMTL code's 40
-evaluation directions (`HCFB` in its `eval.py`: 24 forward, 16 backward), i.e. what our
-per-direction means would average to on their mix. A re-weighting, not a run. Last, the lowest
+prints, per direction and adaptation iteration, the number of test tasks, their mean return, its
+sd and the median, then the mean over all tasks, and that mean re-weighted to the original SMTL
+code's 40 evaluation directions (`HCFB` in its `eval.py`: 24 forward, 16 backward), i.e. what
+our per-direction means would average to on their mix. A re-weighting, not a run. Last, the lowest
 return of each direction at each iteration, to show single tasks that failed.
 
     python results/paper/direction_split.py results/paper/halfcheetah_fwdbwd/smtl/results.json
@@ -56,6 +56,7 @@ def main(paths):
       name = f'{DIRECTION_NAMES[direction]} ({len(returns)} tasks)'
       print(_row(f'{name} mean', returns.mean(axis=0)))
       print(_row(f'{name} sd', returns.std(axis=0, ddof=1)))
+      print(_row(f'{name} median', np.median(returns, axis=0)))
     print(_row(f'all ({len(everything)} tasks) mean', everything.mean(axis=0)))
     counts = ' / '.join(f'{AUTHORS_DIRECTIONS[d]} {DIRECTION_NAMES[d]}' for d in by_direction)
     print(_row(f're-weighted to {counts}', reweighted_mean(by_direction)))
