@@ -18,6 +18,7 @@ import numpy as np
 # The original SMTL code's forward/backward evaluation jobs: 24 forward and 16 backward (data).
 AUTHORS_DIRECTIONS = {1.0: 24, -1.0: 16}
 DIRECTION_NAMES = {1.0: 'forward', -1.0: 'backward'}
+LABEL_WIDTH, VALUE_WIDTH = 42, 10
 
 
 def split(results: dict) -> Dict[float, np.ndarray]:
@@ -39,7 +40,7 @@ def reweighted_mean(by_direction: Dict[float, np.ndarray],
 
 
 def _row(label: str, values) -> str:
-  return f'{label:<42}' + ''.join(f'{v:>10.1f}' for v in values)
+  return f'{label:<{LABEL_WIDTH}}' + ''.join(f'{v:>{VALUE_WIDTH}.1f}' for v in values)
 
 
 def main(paths):
@@ -51,7 +52,8 @@ def main(paths):
     by_direction = split(results)
     everything = np.concatenate(list(by_direction.values()))
     print(path)
-    print(f'{"":<42}' + ''.join(f'{"iter " + str(i):>10}' for i in range(everything.shape[1])))
+    print(' ' * LABEL_WIDTH
+          + ''.join(f'{"iter " + str(i):>{VALUE_WIDTH}}' for i in range(everything.shape[1])))
     for direction, returns in by_direction.items():
       name = f'{DIRECTION_NAMES[direction]} ({len(returns)} tasks)'
       print(_row(f'{name} mean', returns.mean(axis=0)))
